@@ -1,0 +1,94 @@
+"""Learn one codebook's hash tree: 4 levels, one split column per level.
+
+The tree is a balanced binary tree of depth 4, so it has 16 leaves (the
+codebook's 16 prototypes). All the nodes of a level compare the same input
+column; only their thresholds differ. Encoding a row therefore needs 4
+comparisons and no multiplication::
+
+    node = 0
+    for level in range(4):
+        node = 2 * node + (x[split_dims[level]] > thresholds[level, node])
+
+Learning grows the tree level by level, greedily: at each level it tries the
+few columns with the largest within-bucket SSE and keeps the one whose best
+per-bucket thresholds leave the smallest total SSE.
+"""
+
+import numpy as np
+
+from ._split_search import optimal_split
+
+N_LEVELS = 4
+N_LEAVES = 2**N_LEVELS
+# Level t has 2**t nodes; thresholds are stored in a (N_LEVELS, 8) table whose
+# row t is padded past 2**t entries, the layout the encode kernels index.
+MAX_NODES = 2 ** (N_LEVELS - 1)
+
+
+def learn_hash_tree(X_block, n_candidate_dims=4):
+    """Learn the hash tree of one codebook from its block of training columns.
+
+    Parameters
+    ----------
+    X_block : ndarray of shape (n_samples, n_columns), dtype=float64
+        The training rows restricted to the codebook's columns.
+    n_candidate_dims : int, default=4
+        Columns tried at each level: those with the largest SSE summed over
+        the current buckets.
+
+    Returns
+    -------
+    split_dims : ndarray of shape (4,), dtype=np.intp
+        Column (within the block) compared at each level.
+    thresholds : ndarray of shape (4, 8), dtype=float64
+        ``thresholds[t, node]`` for the ``2**t`` nodes of level ``t``;
+        padding entries are ``+inf``. A node that cannot be split (fewer than
+        two distinct values) gets ``+inf``: all its rows go left.
+    leaves : ndarray of shape (n_samples,), dtype=np.intp
+        Leaf (code, 0..15) of each training row. It equals what encoding the
+        training rows with ``split_dims`` and ``thresholds`` gives.
+    """
+    n_samples = X_block.shape[0]
+    split_dims = np.zeros(N_LEVELS, dtype=np.intp)
+    thresholds = np.full((N_LEVELS, MAX_NODES), np.inf)
+    nodes = np.zeros(n_samples, dtype=np.intp)
+
+    for level in range(N_LEVELS):
+        n_nodes = 2**level
+        buckets = [X_block[nodes == node] for node in range(n_nodes)]
+        candidates = _candidate_dims(buckets, n_candidate_dims)
+
+        best_loss = np.inf
+        for dim in candidates:
+            splits = [optimal_split(bucket, dim) for bucket in buckets]
+            loss = sum(bucket_loss for _, bucket_loss in splits)
+            # Strict comparison: on a tie the first candidate evaluated (the
+            # one with the smaller SSE) wins, as in the reference learner.
+            if loss < best_loss:
+                best_loss = loss
+                best_dim = dim
+                best_thresholds = [threshold for threshold, _ in splits]
+
+        split_dims[level] = best_dim
+        thresholds[level, :n_nodes] = best_thresholds
+        goes_right = X_block[:, best_dim] > thresholds[level, nodes]
+        nodes = 2 * nodes + goes_right
+    return split_dims, thresholds, nodes
+
+
+def _candidate_dims(buckets, n_candidate_dims):
+    """Columns with the largest SSE summed over buckets, smallest SSE first."""
+    column_sse = sum(
+        bucket.var(axis=0) * bucket.shape[0] for bucket in buckets if len(bucket)
+    )
+    order = np.argsort(column_sse, kind="stable")
+    return order[-n_candidate_dims:]
+
+
+def tree_sse(X_block, leaves):
+    """Total within-leaf SSE of a partition of the rows (for diagnostics and tests)."""
+    total = 0.0
+    for leaf in np.unique(leaves):
+        rows = X_block[leaves == leaf]
+        total += float(((rows - rows.mean(axis=0)) ** 2).sum())
+    return total

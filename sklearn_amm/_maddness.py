@@ -1,0 +1,350 @@
+"""The MaddnessTransformer estimator: approximate ``X @ weights`` with MADDNESS."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _reference
+from ._blocks import codebook_bounds
+from ._encoding import encode_rows
+from ._hash_tree import N_LEVELS, MAX_NODES, learn_hash_tree
+from ._prototypes import bucket_means, ridge_refit
+from ._tables import build_tables, quantize_tables
+
+# Rows per chunk in the NumPy aggregation, sized so that the gathered table
+# entries of one chunk stay around a few megabytes.
+_AGGREGATION_CHUNK_ENTRIES = 1 << 22
+
+
+class MaddnessTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Approximate the product ``X @ weights`` with MADDNESS.
+
+    MADDNESS (Blalock & Guttag, 2021) replaces the multiply-adds of a matrix
+    product by table lookups. At fit time it splits the input columns into
+    ``n_codebooks`` contiguous blocks, learns for each block a 4-level hash
+    tree (one split column per level, one threshold per node) whose 16 leaves
+    each hold a prototype, and stores the product of every prototype with
+    ``weights`` in a lookup table. At transform time each row is encoded by
+    comparisons only and its approximate product is a sum of table entries.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_features, n_outputs), default=None
+        The matrix ``B`` known ahead of time. ``None`` means the identity:
+        :meth:`transform` then returns the MADDNESS reconstruction of ``X``.
+
+    n_codebooks : int, default=16
+        Number of codebooks ``C``, i.e. of 4-bit codes per row. More
+        codebooks are more accurate and slower. Clamped to ``n_features`` at
+        fit (see ``n_codebooks_``).
+
+    optimize_prototypes : bool, default=True
+        If True, refit all prototypes jointly by ridge regression
+        (MADDNESS). If False, keep the mean of each leaf's training rows
+        (MADDNESS-PQ), whose tables are cheaper to build.
+
+    ridge_alpha : float, default=1.0
+        Ridge penalty of the prototype refit, pulling each prototype towards
+        its leaf mean. Must be > 0.
+
+    quantize_luts : bool, default=True
+        If True, lookup tables are uint8 with one offset per codebook and one
+        scale shared by all outputs, as the fast kernels need. If False,
+        tables stay float64 and entries are summed exactly; ``aggregation``
+        is then ignored.
+
+    aggregation : {"average", "sum"}, default="average"
+        How the uint8 entries are combined. ``"average"`` averages groups of
+        16 codebooks pairwise in uint8 (the paper's fast path) and removes
+        the expected rounding bias; ``"sum"`` adds them exactly.
+
+    n_candidate_dims : int, default=4
+        Columns tried at each level of each hash tree: those with the largest
+        within-bucket variance.
+
+    Attributes
+    ----------
+    n_codebooks_ : int
+        Number of codebooks used, ``min(n_codebooks, n_features_in_)``.
+
+    codebook_bounds_ : ndarray of shape (n_codebooks_ + 1,)
+        Codebook ``c`` learns its tree on columns
+        ``codebook_bounds_[c]:codebook_bounds_[c + 1]``.
+
+    split_dims_ : ndarray of shape (n_codebooks_, 4), dtype=np.intp
+        Input column compared at each level of each tree.
+
+    split_thresholds_ : ndarray of shape (n_codebooks_, 4, 8), dtype=float64
+        ``split_thresholds_[c, t, node]``: a row goes right at node ``node``
+        of level ``t`` when its value is strictly greater. Level ``t`` uses
+        the first ``2**t`` entries; unused and unsplittable nodes hold
+        ``+inf``.
+
+    prototypes_ : ndarray of shape (n_codebooks_, 16, n_features_in_)
+        Prototype of each leaf of each codebook.
+
+    weights_ : ndarray of shape (n_features_in_, n_outputs_) or None
+        Validated copy of ``weights``; None for the identity.
+
+    n_outputs_ : int
+        Number of output columns.
+
+    luts_ : ndarray of shape (n_outputs_, n_codebooks_, 16)
+        Lookup tables, uint8 if ``quantize_luts`` else float64:
+        ``luts_[m, c, k]`` approximates ``prototypes_[c, k] @ weights[:, m]``.
+
+    lut_offsets_ : ndarray of shape (n_codebooks_,)
+        Value of a zero entry of each codebook's quantized table (zeros if
+        the tables are not quantized).
+
+    lut_scale_ : float
+        Quantized units per unit of the tables (1 if not quantized).
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : A linear projection that can also be used to
+        approximate a product in fewer dimensions.
+
+    References
+    ----------
+    D. Blalock and J. Guttag, "Multiplying Matrices Without Multiplying",
+    ICML 2021, https://arxiv.org/abs/2106.10860
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_amm import MaddnessTransformer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(2000, 32)) @ rng.normal(size=(32, 32))
+    >>> W = rng.normal(size=(32, 4))
+    >>> amm = MaddnessTransformer(W, n_codebooks=8).fit(X)
+    >>> amm.transform(X[:3]).shape
+    (3, 4)
+    >>> bool(amm.score(X) > 0.5)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "weights": ["array-like", None],
+        "n_codebooks": [Interval(Integral, 1, None, closed="left")],
+        "optimize_prototypes": ["boolean"],
+        "ridge_alpha": [Interval(Real, 0, None, closed="neither")],
+        "quantize_luts": ["boolean"],
+        "aggregation": [StrOptions({"average", "sum"})],
+        "n_candidate_dims": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        weights=None,
+        *,
+        n_codebooks=16,
+        optimize_prototypes=True,
+        ridge_alpha=1.0,
+        quantize_luts=True,
+        aggregation="average",
+        n_candidate_dims=4,
+    ):
+        self.weights = weights
+        self.n_codebooks = n_codebooks
+        self.optimize_prototypes = optimize_prototypes
+        self.ridge_alpha = ridge_alpha
+        self.quantize_luts = quantize_luts
+        self.aggregation = aggregation
+        self.n_candidate_dims = n_candidate_dims
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the hash trees, prototypes and lookup tables from training rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, representative of the rows to transform.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        n_samples, n_features = X.shape
+        weights = self._validate_weights(n_features)
+
+        self.n_codebooks_ = min(self.n_codebooks, n_features)
+        self.codebook_bounds_ = codebook_bounds(n_features, self.n_codebooks_)
+        self.split_dims_ = np.zeros((self.n_codebooks_, N_LEVELS), dtype=np.intp)
+        self.split_thresholds_ = np.zeros((self.n_codebooks_, N_LEVELS, MAX_NODES))
+        # Learning statistics are float64 whatever the input dtype: the
+        # authors' float32 sums lose precision on large training sets.
+        X64 = np.asarray(X, dtype=np.float64)
+        codes = np.empty((n_samples, self.n_codebooks_), dtype=np.uint8)
+        for c in range(self.n_codebooks_):
+            start, stop = self.codebook_bounds_[c : c + 2]
+            dims, thresholds, leaves = learn_hash_tree(
+                X64[:, start:stop], self.n_candidate_dims
+            )
+            self.split_dims_[c] = start + dims
+            self.split_thresholds_[c] = thresholds
+            codes[:, c] = leaves
+
+        prototypes = bucket_means(X64, codes, self.codebook_bounds_)
+        if self.optimize_prototypes:
+            prototypes = ridge_refit(X64, codes, prototypes, self.ridge_alpha)
+        self.prototypes_ = prototypes
+
+        self.weights_ = weights
+        self.n_outputs_ = n_features if weights is None else weights.shape[1]
+        tables = build_tables(prototypes, weights)
+        if self.quantize_luts:
+            self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(tables)
+        else:
+            if not np.isfinite(tables).all():
+                raise ValueError(
+                    "The lookup tables are not finite: the training data or the "
+                    "weights are too large for float64 products."
+                )
+            self.luts_ = tables
+            self.lut_offsets_ = np.zeros(self.n_codebooks_)
+            self.lut_scale_ = 1.0
+        return self
+
+    def _validate_weights(self, n_features):
+        if self.weights is None:
+            return None
+        weights = check_array(
+            self.weights, dtype=np.float64, input_name="weights", copy=True
+        )
+        if weights.shape[0] != n_features:
+            raise ValueError(
+                f"weights has {weights.shape[0]} rows, but X has {n_features} "
+                "features: weights must have shape (n_features, n_outputs)."
+            )
+        return weights
+
+    def encode(self, X):
+        """Codes of the rows: the leaf each row reaches in each codebook's tree.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+
+        Returns
+        -------
+        codes : ndarray of shape (n_samples, n_codebooks_), dtype=uint8
+            Values 0..15.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return encode_rows(X, self.split_dims_, self.split_thresholds_)
+
+    def transform(self, X):
+        """Approximate ``X @ weights``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to multiply.
+
+        Returns
+        -------
+        Y_hat : ndarray of shape (n_samples, n_outputs_)
+            float32 for float32 input, float64 otherwise.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._transform(X)
+
+    def _transform(self, X):
+        """Approximate ``X @ weights`` for validated ``X``."""
+        codes = encode_rows(X, self.split_dims_, self.split_thresholds_)
+        return self._aggregate(codes, X.dtype.type)
+
+    def _aggregate(self, codes, dtype):
+        if not self.quantize_luts:
+            aggregate = _reference.aggregate_float
+        elif self.aggregation == "sum":
+            aggregate = _reference.aggregate_sum
+        else:
+            aggregate = _reference.aggregate_average
+        n_samples = codes.shape[0]
+        Y_hat = np.empty((n_samples, self.n_outputs_), dtype=dtype)
+        chunk = max(1, _AGGREGATION_CHUNK_ENTRIES // (self.n_outputs_ * self.n_codebooks_))
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, start + chunk)
+            totals = aggregate(codes[rows], self.luts_)
+            if self.quantize_luts:
+                Y_hat[rows] = _reference.dequantize(
+                    totals, self.lut_offsets_, self.lut_scale_, self._bias(), dtype
+                )
+            else:
+                Y_hat[rows] = totals
+        return Y_hat
+
+    def _bias(self):
+        if self.aggregation == "average":
+            return _reference.averaging_bias(self.n_codebooks_)
+        return 0.0
+
+    def score(self, X, y=None):
+        """Coefficient of determination of the approximation of ``X @ weights``.
+
+        ``1 - ||Y - Y_hat||^2 / ||Y - mean(Y)||^2`` over all outputs together
+        (scikit-learn's variance-weighted R²), where ``Y`` is the exact
+        product. 1 is perfect; it can be negative. Needs no labels, so
+        :class:`~sklearn.model_selection.GridSearchCV` can tune the MADDNESS
+        parameters directly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to multiply.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        approx = self._transform(X)
+        X = np.asarray(X, dtype=np.float64)
+        exact = X if self.weights_ is None else X @ self.weights_
+        residual = ((exact - approx) ** 2).sum()
+        total = ((exact - exact.mean(axis=0)) ** 2).sum()
+        if total == 0:
+            return 1.0 if residual == 0 else 0.0
+        return float(1.0 - residual / total)
+
+    @property
+    def _n_features_out(self):
+        return self.n_outputs_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
