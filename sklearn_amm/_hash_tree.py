@@ -16,7 +16,7 @@ per-bucket thresholds leave the smallest total SSE.
 
 import numpy as np
 
-from ._split_search import optimal_split
+from ._split_search import optimal_split_sorted
 
 N_LEVELS = 4
 N_LEAVES = 2**N_LEVELS
@@ -52,6 +52,10 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
     split_dims = np.zeros(N_LEVELS, dtype=np.intp)
     thresholds = np.full((N_LEVELS, MAX_NODES), np.inf)
     nodes = np.zeros(n_samples, dtype=np.intp)
+    # Rows sorted by each column that has been a candidate, computed once:
+    # filtering this order by bucket gives each bucket's rows already sorted
+    # (ties in row order, as a stable sort of the bucket would).
+    sorted_rows = {}
 
     for level in range(N_LEVELS):
         n_nodes = 2**level
@@ -60,7 +64,14 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
 
         best_loss = np.inf
         for dim in candidates:
-            splits = [optimal_split(bucket, dim) for bucket in buckets]
+            if dim not in sorted_rows:
+                sorted_rows[dim] = np.argsort(X_block[:, dim], kind="stable")
+            rows = sorted_rows[dim]
+            row_nodes = nodes[rows]
+            splits = [
+                optimal_split_sorted(X_block[rows[row_nodes == node]], dim)
+                for node in range(n_nodes)
+            ]
             loss = sum(bucket_loss for _, bucket_loss in splits)
             # Strict comparison: on a tie the first candidate evaluated (the
             # one with the smaller SSE) wins, as in the reference learner.

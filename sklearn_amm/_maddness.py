@@ -25,6 +25,26 @@ from ._tables import build_tables, quantize_tables
 _AGGREGATION_CHUNK_ENTRIES = 1 << 22
 
 
+def _check_split_search_range(X):
+    """Raise a ValueError if the split search's float64 sums would overflow.
+
+    For a column of range ``r`` over ``n`` rows, the within-bucket SSE is at
+    most ``n * r**2 / 4`` and the squared partial sums of the search are at
+    most ``n`` times the SSE, so ``n**2 * sum(r**2) / 4`` bounds every
+    intermediate. Past about 1e150 it overflows, and the search would
+    silently score splits with ``inf`` or ``nan``.
+    """
+    n_samples = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        bound = np.sum(np.square(np.ptp(X, axis=0))) * (n_samples**2 / 4)
+    if not np.isfinite(bound):
+        raise ValueError(
+            "X is too large to learn from: the squared deviations of its "
+            "columns, summed over the rows, overflow float64. Rescale X (for "
+            "example with StandardScaler) before fitting."
+        )
+
+
 class MaddnessTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -198,6 +218,7 @@ class MaddnessTransformer(
         # Learning statistics are float64 whatever the input dtype: the
         # authors' float32 sums lose precision on large training sets.
         X64 = np.asarray(X, dtype=np.float64)
+        _check_split_search_range(X64)
         codes = np.empty((n_samples, self.n_codebooks_), dtype=np.uint8)
         for c in range(self.n_codebooks_):
             start, stop = self.codebook_bounds_[c : c + 2]
@@ -303,7 +324,10 @@ class MaddnessTransformer(
         return Y_hat
 
     def _bias(self):
-        if self.aggregation == "average":
+        # The bias assumes a pair of entries has an odd sum half the time.
+        # All-zero tables (every float table constant, e.g. zero weights)
+        # never round, so their average is exact and has no bias.
+        if self.aggregation == "average" and self.luts_.any():
             return _reference.averaging_bias(self.n_codebooks_)
         return 0.0
 

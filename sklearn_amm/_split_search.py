@@ -59,15 +59,23 @@ def optimal_split(X_bucket, dim):
         Within-children SSE of the split (the bucket's own SSE when it cannot
         be split).
     """
-    n_rows = X_bucket.shape[0]
+    order = np.argsort(X_bucket[:, dim], kind="stable")
+    return optimal_split_sorted(X_bucket[order], dim)
+
+
+def optimal_split_sorted(X_sorted, dim):
+    """:func:`optimal_split` for rows already sorted (stably) by column ``dim``.
+
+    The tree learner sorts each candidate column once for all buckets and
+    passes each bucket's rows in that order, which avoids a sort per bucket.
+    """
+    n_rows = X_sorted.shape[0]
     if n_rows < 2:
         return np.inf, 0.0
-    order = np.argsort(X_bucket[:, dim], kind="stable")
-    centred = X_bucket[order]
-    centred -= X_bucket.mean(axis=0)
+    centred = X_sorted - X_sorted.mean(axis=0)
     total_sse = float(np.einsum("ij,ij->", centred, centred))
 
-    values = X_bucket[order, dim]
+    values = X_sorted[:, dim]
     distinct = values[:-1] < values[1:]
     if not distinct.any():
         return np.inf, total_sse

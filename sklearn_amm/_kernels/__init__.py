@@ -1,0 +1,1 @@
+"""Compiled kernels: stateless functions over buffers the Python side allocates."""

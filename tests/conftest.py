@@ -1,0 +1,67 @@
+"""Shared test data: the spec's synthetic task and exactly representable rows."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def synthetic_task():
+    """The rank-8 task of spec section 12, generated in exactly the spec's order.
+
+    Returns ``X_train`` (20000 x 64), ``X_test`` (4000 x 64) and ``B`` (64 x 16).
+    The reference values the tests compare with were measured on these arrays,
+    so the order of the random draws matters.
+    """
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(24000, 8))
+    W = rng.normal(size=(8, 64))
+    noise = rng.normal(size=(24000, 64))
+    A = Z @ W + 0.1 * noise
+    B = rng.normal(size=(64, 16))
+    return A[:20000], A[20000:], B
+
+
+@pytest.fixture(scope="session")
+def binary_cube():
+    """Rows whose every 4-column block is a corner of the cube ``{0, 3}**4``.
+
+    16 columns (4 blocks), 8000 rows; every block shows all 16 corners, each
+    about equally often, independently of the other blocks. With 4 codebooks
+    a hash tree can isolate every corner, so MADDNESS can represent these
+    rows exactly (spec oracle 11.9).
+    """
+    rng = np.random.default_rng(7)
+    corners = 3.0 * np.array(list(itertools.product([0, 1], repeat=4)))
+    n_samples, n_blocks = 8000, 4
+    blocks = [corners[rng.permutation(n_samples) % 16] for _ in range(n_blocks)]
+    X = np.hstack(blocks)
+    B = rng.normal(size=(16, 5))
+    return X, B
+
+
+@pytest.fixture(scope="session")
+def make_low_rank():
+    """Maker of Gaussian low-rank-plus-noise rows, the data MADDNESS is made for."""
+
+    def low_rank(n_samples, n_features, rank=8, noise=0.1, seed=0):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(n_samples, rank)) @ rng.normal(size=(rank, n_features))
+        return X + noise * rng.normal(size=(n_samples, n_features))
+
+    return low_rank
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the tests marked ``slow`` unless a marker expression is given.
+
+    ``pytest -m slow`` runs only them, ``pytest -m "slow or not slow"`` runs
+    everything.
+    """
+    if config.getoption("markexpr", ""):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if not item.get_closest_marker("slow")]
