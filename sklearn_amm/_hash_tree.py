@@ -25,7 +25,7 @@ N_LEAVES = 2**N_LEVELS
 MAX_NODES = 2 ** (N_LEVELS - 1)
 
 
-def learn_hash_tree(X_block, n_candidate_dims=4):
+def learn_hash_tree(X_block, n_candidate_dims=4, targets=None, column_weights=None):
     """Learn the hash tree of one codebook from its block of training columns.
 
     Parameters
@@ -34,7 +34,16 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
         The training rows restricted to the codebook's columns.
     n_candidate_dims : int, default=4
         Columns tried at each level: those with the largest SSE summed over
-        the current buckets.
+        the current buckets (weighted by ``||weights_block[j]||**2`` when
+        ``weights_block`` is given).
+    targets : ndarray of shape (n_samples, n_targets), default=None
+        Rows whose within-leaf SSE the splits minimise; ``None`` means
+        ``X_block`` itself (reconstruction). :func:`product_targets` gives
+        the block's contribution to a product, so that leaves group rows
+        whose products are alike, which is what the tables reproduce. The
+        comparisons always read raw input columns.
+    column_weights : ndarray of shape (n_columns,), default=None
+        Weight of each column's SSE when choosing candidates (ones if None).
 
     Returns
     -------
@@ -49,6 +58,8 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
         training rows with ``split_dims`` and ``thresholds`` gives.
     """
     n_samples = X_block.shape[0]
+    if targets is None:
+        targets = X_block
     split_dims = np.zeros(N_LEVELS, dtype=np.intp)
     thresholds = np.full((N_LEVELS, MAX_NODES), np.inf)
     nodes = np.zeros(n_samples, dtype=np.intp)
@@ -60,7 +71,7 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
     for level in range(N_LEVELS):
         n_nodes = 2**level
         buckets = [X_block[nodes == node] for node in range(n_nodes)]
-        candidates = _candidate_dims(buckets, n_candidate_dims)
+        candidates = _candidate_dims(buckets, n_candidate_dims, column_weights)
 
         best_loss = np.inf
         for dim in candidates:
@@ -68,9 +79,10 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
                 sorted_rows[dim] = np.argsort(X_block[:, dim], kind="stable")
             rows = sorted_rows[dim]
             row_nodes = nodes[rows]
+            bucket_rows = [rows[row_nodes == node] for node in range(n_nodes)]
             splits = [
-                optimal_split_sorted(X_block[rows[row_nodes == node]], dim)
-                for node in range(n_nodes)
+                optimal_split_sorted(X_block[rows_b, dim], targets[rows_b])
+                for rows_b in bucket_rows
             ]
             loss = sum(bucket_loss for _, bucket_loss in splits)
             # Strict comparison: on a tie the first candidate evaluated (the
@@ -87,11 +99,34 @@ def learn_hash_tree(X_block, n_candidate_dims=4):
     return split_dims, thresholds, nodes
 
 
-def _candidate_dims(buckets, n_candidate_dims):
-    """Columns with the largest SSE summed over buckets, smallest SSE first."""
+def product_targets(X_block, weights_block):
+    """Split targets and column weights for the block's contribution to a product.
+
+    For the product objective, the SSE of ``X_block @ W`` equals that of
+    ``X_block @ R`` for any ``R`` with ``R @ R.T == W @ W.T``; taking ``R``
+    from the eigendecomposition of ``W @ W.T`` keeps at most ``n_columns``
+    targets however many outputs ``W`` has.
+
+    Returns
+    -------
+    targets : ndarray of shape (n_samples, n_targets)
+    column_weights : ndarray of shape (n_columns,)
+        How much a unit of variance of each column adds to the targets' SSE.
+    """
+    gram = weights_block @ weights_block.T
+    eigenvalues, eigenvectors = np.linalg.eigh(gram)
+    keep = eigenvalues > eigenvalues.max(initial=0.0) * 1e-12
+    root = eigenvectors[:, keep] * np.sqrt(eigenvalues[keep])
+    return X_block @ root, np.diag(gram).copy()
+
+
+def _candidate_dims(buckets, n_candidate_dims, column_weights=None):
+    """Columns with the largest weighted SSE summed over buckets, smallest first."""
     column_sse = sum(
         bucket.var(axis=0) * bucket.shape[0] for bucket in buckets if len(bucket)
     )
+    if column_weights is not None:
+        column_sse = column_sse * column_weights
     order = np.argsort(column_sse, kind="stable")
     return order[-n_candidate_dims:]
 

@@ -60,22 +60,39 @@ def optimal_split(X_bucket, dim):
         be split).
     """
     order = np.argsort(X_bucket[:, dim], kind="stable")
-    return optimal_split_sorted(X_bucket[order], dim)
+    X_sorted = X_bucket[order]
+    return optimal_split_sorted(X_sorted[:, dim], X_sorted)
 
 
-def optimal_split_sorted(X_sorted, dim):
-    """:func:`optimal_split` for rows already sorted (stably) by column ``dim``.
+def optimal_split_sorted(values, targets):
+    """Best cut of rows sorted (stably) by the split column.
 
     The tree learner sorts each candidate column once for all buckets and
     passes each bucket's rows in that order, which avoids a sort per bucket.
+    The loss is measured on ``targets``, which need not be the split columns:
+    :func:`optimal_split` passes the bucket's own columns (reconstruction),
+    the product-aware learner passes the codebook's contribution to the
+    product.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_rows,)
+        The split column, sorted in increasing order.
+    targets : ndarray of shape (n_rows, n_targets), dtype=float64
+        The rows whose within-children SSE is minimised, in the same order.
+
+    Returns
+    -------
+    threshold : float
+    loss : float
+        See :func:`optimal_split`.
     """
-    n_rows = X_sorted.shape[0]
+    n_rows = targets.shape[0]
     if n_rows < 2:
         return np.inf, 0.0
-    centred = X_sorted - X_sorted.mean(axis=0)
+    centred = targets - targets.mean(axis=0)
     total_sse = float(np.einsum("ij,ij->", centred, centred))
 
-    values = X_sorted[:, dim]
     distinct = values[:-1] < values[1:]
     if not distinct.any():
         return np.inf, total_sse
