@@ -1,7 +1,23 @@
 """Fast approximate matrix products with MADDNESS, for scikit-learn."""
 
+from ._kernel_approximation import (
+    MaddnessNystroem,
+    MaddnessRBFSampler,
+    MaddnessSkewedChi2Sampler,
+)
+from ._linear_model import MaddnessClassifier, MaddnessRegressor
 from ._maddness import MaddnessTransformer
+from ._projection import MaddnessProjection
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MaddnessTransformer", "__version__"]
+__all__ = [
+    "MaddnessClassifier",
+    "MaddnessNystroem",
+    "MaddnessProjection",
+    "MaddnessRBFSampler",
+    "MaddnessRegressor",
+    "MaddnessSkewedChi2Sampler",
+    "MaddnessTransformer",
+    "__version__",
+]

@@ -1,0 +1,539 @@
+"""Linear models whose product ``X @ coef_.T`` is approximated with MADDNESS."""
+
+import numpy as np
+from scipy import sparse
+from scipy.special import expit
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+)
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.extmath import softmax
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._wrapper_base import (
+    MADDNESS_PARAMETER_CONSTRAINTS,
+    InnerEstimatorMixin,
+    MaddnessParamsMixin,
+    check_affine_match,
+    insert_maddness_parameter_docs,
+    positional_call,
+    unfrozen,
+)
+
+# Training rows on which the inner model's own output is compared with the
+# product read from its coefficients: enough to catch a non-linear model,
+# few enough to cost nothing next to fitting.
+_N_CHECK_ROWS = 32
+
+
+# The links below map decision values to probabilities exactly as the inner
+# models do in scikit-learn 1.9 (tests compare them on exact decision values).
+
+
+def _ovr_logistic_proba(scores):
+    """``LinearClassifierMixin._predict_proba_lr``: expit, then OvR normalization."""
+    proba = expit(scores)
+    if proba.ndim == 1:
+        return np.stack([1 - proba, proba], axis=1)
+    return _normalize_ovr(proba)
+
+
+def _normalize_ovr(proba):
+    """Rows divided by their sums; a row of zeros becomes uniform."""
+    proba_sum = proba.sum(axis=1)
+    all_zero = proba_sum == 0
+    if np.any(all_zero):
+        proba[all_zero, :] = 1
+        proba_sum[all_zero] = proba.shape[1]
+    proba /= proba_sum.reshape((proba.shape[0], -1))
+    return proba
+
+
+def _expit_or_softmax_proba(scores):
+    """LogisticRegression and LinearDiscriminantAnalysis: binary expit, else softmax."""
+    if scores.ndim == 1:
+        return _ovr_logistic_proba(scores)
+    return softmax(scores, copy=False)
+
+
+def _modified_huber_proba(scores):
+    """SGDClassifier(loss="modified_huber"): ``(clip(scores, -1, 1) + 1) / 2``."""
+    proba = (np.clip(scores, -1, 1) + 1.0) / 2.0
+    if proba.ndim == 1:
+        return np.stack([1 - proba, proba], axis=1)
+    return _normalize_ovr(proba)
+
+
+def _log_avoiding_zero(proba):
+    """LinearDiscriminantAnalysis: zeros are raised to the smallest normal first."""
+    proba[proba == 0.0] += np.finfo(proba.dtype).smallest_normal
+    return np.log(proba)
+
+
+def _links(estimator):
+    """The ``(proba, log_proba)`` links of a classifier, or raise AttributeError.
+
+    Raises AttributeError, so that ``predict_proba`` is absent, both when
+    the inner model has no ``predict_proba`` (e.g. LinearSVC, or
+    SGDClassifier with the hinge loss) and when its link is not known here.
+    """
+    getattr(estimator, "predict_proba")
+    model = unfrozen(estimator)
+    if isinstance(model, LogisticRegression):
+        return _expit_or_softmax_proba, np.log
+    if isinstance(model, LinearDiscriminantAnalysis):
+        return _expit_or_softmax_proba, _log_avoiding_zero
+    if isinstance(model, SGDClassifier) and model.loss == "log_loss":
+        return _ovr_logistic_proba, np.log
+    if isinstance(model, SGDClassifier) and model.loss == "modified_huber":
+        return _modified_huber_proba, np.log
+    raise AttributeError(
+        f"{type(model).__name__} has predict_proba, but its link from decision "
+        "values to probabilities is not known to MaddnessClassifier. Supported: "
+        "LogisticRegression, LogisticRegressionCV, LinearDiscriminantAnalysis and "
+        "SGDClassifier with loss='log_loss' or 'modified_huber'."
+    )
+
+
+def _inner_has_link(self):
+    """``available_if`` check: the fitted model if any, else the parameter."""
+    _links(getattr(self, "estimator_", self.estimator))
+    return True
+
+
+def _labels_from_scores(classes, scores):
+    """LinearClassifierMixin.predict: binary sign, else argmax."""
+    if scores.ndim == 1:
+        indices = (scores > 0).astype(np.intp)
+    else:
+        indices = scores.argmax(axis=1)
+    return classes.take(indices)
+
+
+def _dense_coef(estimator):
+    """``coef_`` as a 2-D float64 array of shape (n_outputs, n_features)."""
+    coef = estimator.coef_
+    if sparse.issparse(coef):
+        # After ``sparsify()``; the tables are built once, so densify.
+        coef = coef.toarray()
+    coef = np.asarray(coef, dtype=np.float64)
+    return coef.reshape(1, -1) if coef.ndim == 1 else coef
+
+
+class _BaseMaddnessLinearModel(
+    InnerEstimatorMixin, MaddnessParamsMixin, MetaEstimatorMixin, BaseEstimator
+):
+    """Fit the inner linear model, then MADDNESS on ``X`` with ``B = coef_.T``."""
+
+    # The inner method whose output must be ``X @ coef_.T + intercept_``.
+    _linear_method = None
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        n_codebooks=16,
+        optimize_prototypes=True,
+        ridge_alpha=1.0,
+        quantize_luts=True,
+        aggregation="average",
+        n_candidate_dims=4,
+    ):
+        self.estimator = estimator
+        self.n_codebooks = n_codebooks
+        self.optimize_prototypes = optimize_prototypes
+        self.ridge_alpha = ridge_alpha
+        self.quantize_luts = quantize_luts
+        self.aggregation = aggregation
+        self.n_candidate_dims = n_candidate_dims
+
+    def _fit(self, X, y, fit_params):
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        # The inner model is fitted on the validated array, the rows MADDNESS
+        # learns from; feature names are checked by the wrapper.
+        self.estimator_ = self._fit_estimator(X, y, fit_params)
+        if not hasattr(self.estimator_, "coef_"):
+            raise ValueError(
+                f"{type(unfrozen(self.estimator_)).__name__} has no coef_ after fit: "
+                "only linear models can be wrapped."
+            )
+        coef = _dense_coef(self.estimator_)
+        # Models without an intercept_ attribute have none.
+        intercept = np.asarray(
+            getattr(self.estimator_, "intercept_", 0.0), dtype=np.float64
+        )
+        self._check_coef_shape(coef, X.shape[1])
+        rows = X[:_N_CHECK_ROWS]
+        output = positional_call(getattr(self.estimator_, self._linear_method), rows)
+        check_affine_match(
+            output,
+            rows,
+            coef.T,
+            intercept,
+            f"The {self._linear_method} of {type(unfrozen(self.estimator_)).__name__}",
+        )
+        self._check_prediction_rule(rows, output)
+        self._intercept = np.broadcast_to(intercept, coef.shape[:1]).copy()
+        self.maddness_ = self._fit_maddness(X, coef.T)
+        return self
+
+    def _check_coef_shape(self, coef, n_features):
+        if coef.shape[1] != n_features:
+            raise ValueError(
+                f"The estimator's coef_ has {coef.shape[1]} features, but X has "
+                f"{n_features} features."
+            )
+
+    def _check_prediction_rule(self, rows, output):
+        """Raise if the inner model's predict is not derived from ``output``."""
+
+    def _scores(self, X):
+        """Approximate ``X @ coef_.T + intercept_`` for validated X, 2-D."""
+        return self.maddness_._transform(X) + self._intercept
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # MADDNESS compares dense feature values with thresholds.
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+@insert_maddness_parameter_docs
+class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
+    """A linear classifier whose ``X @ coef_.T`` is approximated with MADDNESS.
+
+    Fits a clone of ``estimator`` (or uses an already fitted one wrapped in
+    :class:`~sklearn.frozen.FrozenEstimator`), then fits a
+    :class:`~sklearn_amm.MaddnessTransformer` on the training rows with
+    ``weights=coef_.T``. Decision values are the approximate product plus
+    ``intercept_``; predictions and probabilities are computed from them
+    the way the inner model computes its own.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A linear classifier whose ``decision_function`` is
+        ``X @ coef_.T + intercept_``, such as
+        :class:`~sklearn.linear_model.LogisticRegression`,
+        :class:`~sklearn.svm.LinearSVC`,
+        :class:`~sklearn.linear_model.RidgeClassifier` or
+        :class:`~sklearn.linear_model.SGDClassifier`. This is checked on a
+        few training rows at fit.
+
+    {maddness_parameters}
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted inner classifier (the FrozenEstimator itself if one was
+        given).
+
+    maddness_ : MaddnessTransformer
+        Approximates ``X @ estimator_.coef_.T``.
+
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, those of ``estimator_``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    MaddnessRegressor : The same for linear regressors.
+    MaddnessTransformer : The approximate product itself.
+
+    Notes
+    -----
+    ``predict`` takes the argmax of the de-quantized float scores. With
+    uint8 tables the scores are ``totals / scale + shift + intercept_``,
+    with ``scale`` and ``shift`` shared by all classes, so the argmax of
+    ``totals + scale * intercept_`` would agree (up to float rounding), but
+    that only saves one multiply per score and the raw totals alone ignore
+    the intercepts, so no separate quantized path is taken.
+
+    ``predict_proba`` and ``predict_log_proba`` exist when the inner model
+    has them and its link from decision values is known: LogisticRegression
+    (binary expit, multinomial softmax), LinearDiscriminantAnalysis, and
+    SGDClassifier with ``loss="log_loss"`` or ``"modified_huber"``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn_amm import MaddnessClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = MaddnessClassifier(LogisticRegression(max_iter=1000), n_codebooks=16)
+    >>> clf = clf.fit(X[:1500], y[:1500])
+    >>> clf.predict_proba(X[1500:1503]).shape
+    (3, 10)
+    >>> bool(clf.score(X[1500:], y[1500:]) > 0.8)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "decision_function"])],
+        **MADDNESS_PARAMETER_CONSTRAINTS,
+    }
+
+    _linear_method = "decision_function"
+
+    @_fit_context(
+        # The inner estimator's parameters are validated by its own fit.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, **fit_params):
+        """Fit the inner classifier, then MADDNESS on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, also used to learn the MADDNESS encoding.
+        y : array-like of shape (n_samples,)
+            Target labels.
+        **fit_params : dict
+            Passed to the inner estimator's ``fit`` (routed to it when
+            metadata routing is enabled).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fit(X, y, fit_params)
+        self.classes_ = self.estimator_.classes_
+        return self
+
+    def _check_coef_shape(self, coef, n_features):
+        super()._check_coef_shape(coef, n_features)
+        n_classes = len(self.estimator_.classes_)
+        expected = 1 if n_classes == 2 else n_classes
+        if coef.shape[0] != expected:
+            raise ValueError(
+                f"The estimator's coef_ has {coef.shape[0]} rows; a linear "
+                f"classifier with {n_classes} classes has {expected}."
+            )
+
+    def _check_prediction_rule(self, rows, output):
+        predicted = positional_call(self.estimator_.predict, rows)
+        expected = _labels_from_scores(self.estimator_.classes_, np.asarray(output))
+        if not np.array_equal(np.asarray(predicted), expected):
+            raise ValueError(
+                f"The predict of {type(unfrozen(self.estimator_)).__name__} is not "
+                "the class of its largest decision value (e.g. multilabel targets); "
+                "it cannot be wrapped."
+            )
+
+    def decision_function(self, X):
+        """Approximate decision values ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column per class, or for a binary problem one value, the
+            score of ``classes_[1]``, as the inner model returns.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._decision_function(X)
+
+    def _decision_function(self, X):
+        scores = self._scores(X)
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X):
+        """Predict class labels from the approximate decision values.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            ``classes_[1]`` where the binary score is positive, else the
+            class of the largest score.
+        """
+        scores = self.decision_function(X)
+        return _labels_from_scores(self.classes_, scores)
+
+    @available_if(_inner_has_link)
+    def predict_proba(self, X):
+        """Class probabilities from the approximate decision values.
+
+        Only available when the inner model has ``predict_proba`` with a
+        known link (see Notes of the class).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            In the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        proba_link, _ = _links(self.estimator_)
+        return proba_link(self.decision_function(X))
+
+    @available_if(_inner_has_link)
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            In the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        _, log_link = _links(self.estimator_)
+        return log_link(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator).classifier_tags
+        if inner is not None:
+            tags.classifier_tags.multi_class = inner.multi_class
+            tags.classifier_tags.poor_score = inner.poor_score
+        return tags
+
+
+@insert_maddness_parameter_docs
+class MaddnessRegressor(RegressorMixin, _BaseMaddnessLinearModel):
+    """A linear regressor whose ``X @ coef_.T`` is approximated with MADDNESS.
+
+    Fits a clone of ``estimator`` (or uses an already fitted one wrapped in
+    :class:`~sklearn.frozen.FrozenEstimator`), then fits a
+    :class:`~sklearn_amm.MaddnessTransformer` on the training rows with
+    ``weights=coef_.T``. Predictions are the approximate product plus
+    ``intercept_``, with the inner model's output shape.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A linear regressor whose ``predict`` is ``X @ coef_.T + intercept_``,
+        such as :class:`~sklearn.linear_model.Ridge`,
+        :class:`~sklearn.linear_model.LinearRegression` or
+        :class:`~sklearn.linear_model.Lasso`, single or multi-output. This is
+        checked on a few training rows at fit.
+
+    {maddness_parameters}
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted inner regressor (the FrozenEstimator itself if one was
+        given).
+
+    maddness_ : MaddnessTransformer
+        Approximates ``X @ estimator_.coef_.T``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    MaddnessClassifier : The same for linear classifiers.
+    MaddnessTransformer : The approximate product itself.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn_amm import MaddnessRegressor
+    >>> X, y = make_regression(n_samples=2000, n_features=32, random_state=0)
+    >>> reg = MaddnessRegressor(Ridge(), n_codebooks=16).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    >>> bool(reg.score(X, y) > 0.5)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        **MADDNESS_PARAMETER_CONSTRAINTS,
+    }
+
+    _linear_method = "predict"
+
+    @_fit_context(
+        # The inner estimator's parameters are validated by its own fit.
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, **fit_params):
+        """Fit the inner regressor, then MADDNESS on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, also used to learn the MADDNESS encoding.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values.
+        **fit_params : dict
+            Passed to the inner estimator's ``fit`` (routed to it when
+            metadata routing is enabled).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        self._fit(X, y, fit_params)
+        # A 1-D coef_ means the inner model predicts a 1-D array.
+        self._ravel = np.ndim(unfrozen(self.estimator_).coef_) == 1
+        return self
+
+    def predict(self, X):
+        """Approximate predictions ``X @ coef_.T + intercept_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The shape of the inner model's predictions.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        y_pred = self._scores(X)
+        return y_pred.ravel() if self._ravel else y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.target_tags.multi_output = inner.target_tags.multi_output
+        if inner.regressor_tags is not None:
+            tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
+        return tags
