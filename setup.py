@@ -19,8 +19,9 @@ OPENMP_FLAG = "-fopenmp"
 
 # -ffp-contract=off stops the compiler from fusing a*b+c into an FMA, so that
 # float kernels round exactly like the NumPy reference they are tested against.
-# No -march=native: a wheel must run on any CPU of its architecture; SIMD
-# paths will be chosen at run time instead.
+# No -march=native: a wheel must run on any CPU of its architecture. The SIMD
+# kernels get their instruction sets from function target attributes, and
+# are chosen at run time (sklearn_amm/_simd.py).
 BASE_COMPILE_ARGS = ["-O3", "-ffp-contract=off"]
 
 CYTHON_DIRECTIVES = {
@@ -71,17 +72,54 @@ def openmp_is_supported():
     return True
 
 
+KERNELS_DIR = "sklearn_amm/_kernels"
+
+
+def kernel_sources(*names):
+    return [os.path.join(KERNELS_DIR, name) for name in names]
+
+
 def kernel_extensions():
+    """The compiled modules: each a Cython wrapper over a small C core.
+
+    Every extension compiles cpu_features.c, which tells the kernels what the
+    CPU supports; the SIMD kernels are compiled with function target
+    attributes in their own C files and chosen at run time.
+    """
     openmp_args = [OPENMP_FLAG] if openmp_is_supported() else []
+    modules = {
+        "_cpu": kernel_sources("_cpu.pyx", "cpu_features.c"),
+        "_encode": kernel_sources(
+            "_encode.pyx",
+            "encode.c",
+            "encode_avx2.c",
+            "encode_neon.c",
+            "cpu_features.c",
+        ),
+    }
+    # The scan kernels: their wrapper and every C file of their core.
+    if os.path.exists(os.path.join(KERNELS_DIR, "_scan.pyx")):
+        scan_c = sorted(
+            name
+            for name in os.listdir(KERNELS_DIR)
+            if name.startswith("scan") and name.endswith(".c")
+        )
+        modules["_scan"] = kernel_sources("_scan.pyx", *scan_c, "cpu_features.c")
     return [
         Extension(
-            "sklearn_amm._kernels._encode",
-            sources=["sklearn_amm/_kernels/_encode.pyx"],
-            include_dirs=[np.get_include()],
+            f"sklearn_amm._kernels.{name}",
+            sources=sources,
+            include_dirs=[np.get_include(), KERNELS_DIR],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=BASE_COMPILE_ARGS + openmp_args,
             extra_link_args=openmp_args,
+            depends=[
+                os.path.join(KERNELS_DIR, name)
+                for name in os.listdir(KERNELS_DIR)
+                if name.endswith(".h")
+            ],
         )
+        for name, sources in modules.items()
     ]
 
 

@@ -1,5 +1,7 @@
 """Fast approximate matrix products with MADDNESS, for scikit-learn."""
 
+from ._config import show_config
+from ._dask import map_row_chunks
 from ._kernel_approximation import (
     MaddnessNystroem,
     MaddnessRBFSampler,
@@ -20,4 +22,6 @@ __all__ = [
     "MaddnessSkewedChi2Sampler",
     "MaddnessTransformer",
     "__version__",
+    "map_row_chunks",
+    "show_config",
 ]

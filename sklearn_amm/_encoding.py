@@ -1,8 +1,12 @@
 """Python side of the encoder: owns the buffers, calls the compiled kernel."""
 
+from functools import lru_cache
+
 import numpy as np
 
-from ._kernels._encode import encode_codes
+from ._kernels._encode import encode_codes, encode_packed
+from ._layout import ROWS_PER_BLOCK, n_padded_codebooks
+from ._simd import active_level
 
 
 def thresholds_for_dtype(thresholds, dtype):
@@ -12,13 +16,16 @@ def thresholds_for_dtype(thresholds, dtype):
     exactly when ``x > t32``, where ``t32`` is the largest float32 not above
     ``t``: no float32 lies in ``(t32, t]``. Rounding down (not to nearest)
     is what makes the float32 kernel agree with the float64 comparison.
+    Thresholds already in ``dtype`` are returned as they are (no copy if
+    contiguous): callers encoding many batches can convert them once.
     """
-    if dtype == np.float64:
-        return np.ascontiguousarray(thresholds, dtype=np.float64)
+    if thresholds.dtype == dtype or dtype == np.float64:
+        return np.ascontiguousarray(thresholds, dtype=dtype)
     rounded = thresholds.astype(np.float32)
-    too_high = rounded.astype(np.float64) > thresholds
-    rounded[too_high] = np.nextafter(rounded[too_high], np.float32(-np.inf))
-    return np.ascontiguousarray(rounded)
+    np.nextafter(
+        rounded, np.float32(-np.inf), out=rounded, where=rounded > thresholds
+    )
+    return rounded
 
 
 def encode_rows(X, split_dims, thresholds):
@@ -29,5 +36,37 @@ def encode_rows(X, split_dims, thresholds):
         np.ascontiguousarray(split_dims, dtype=np.intp),
         thresholds_for_dtype(thresholds, X.dtype),
         codes,
+        active_level(),
     )
     return codes
+
+
+@lru_cache(maxsize=64)
+def _n_pairs(n_codebooks):
+    """Bytes per row of the packed codes (cached: it is asked for each batch)."""
+    return n_padded_codebooks(n_codebooks) // 2
+
+
+def encode_packed_rows(X, split_dims, thresholds, n_codebooks):
+    """Codes of validated float32 or float64 rows, in the scan's packed layout.
+
+    Returns
+    -------
+    packed : ndarray of shape (n_blocks, n_padded // 2, 32), dtype=uint8
+        ``n_blocks = ceil(n_samples / 32)``, ``n_padded =
+        n_padded_codebooks(n_codebooks)``; see :mod:`._layout`.
+    """
+    if split_dims.shape[0] != n_codebooks:
+        raise ValueError(
+            f"split_dims has {split_dims.shape[0]} codebooks, expected {n_codebooks}"
+        )
+    n_blocks = -(-X.shape[0] // ROWS_PER_BLOCK)
+    packed = np.empty((n_blocks, _n_pairs(n_codebooks), ROWS_PER_BLOCK), dtype=np.uint8)
+    encode_packed(
+        X,
+        np.ascontiguousarray(split_dims, dtype=np.intp),
+        thresholds_for_dtype(thresholds, X.dtype),
+        packed,
+        active_level(),
+    )
+    return packed

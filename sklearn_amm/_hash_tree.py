@@ -138,3 +138,32 @@ def tree_sse(X_block, leaves):
         rows = X_block[leaves == leaf]
         total += float(((rows - rows.mean(axis=0)) ** 2).sum())
     return total
+
+
+def reachable_leaves(thresholds):
+    """Which leaves of each tree some input can reach.
+
+    A threshold is finite only between two distinct training values, so
+    both children of such a node hold training rows; ``+inf`` marks a node
+    that could not be split, whose right child no value (not even ``+inf``
+    or NaN) can enter. A leaf is reachable when every right turn on its path
+    is at a finite threshold. Unreachable leaves are exactly the empty ones,
+    and their table entries are never read.
+
+    Parameters
+    ----------
+    thresholds : ndarray of shape (n_codebooks, 4, 8)
+
+    Returns
+    -------
+    reachable : ndarray of shape (n_codebooks, 16), dtype=bool
+    """
+    n_codebooks = thresholds.shape[0]
+    reachable = np.ones((n_codebooks, 1), dtype=bool)
+    for level in range(N_LEVELS):
+        finite = np.isfinite(thresholds[:, level, : 2**level])
+        children = np.empty((n_codebooks, 2 ** (level + 1)), dtype=bool)
+        children[:, 0::2] = reachable
+        children[:, 1::2] = reachable & finite
+        reachable = children
+    return reachable

@@ -203,9 +203,17 @@ def dequantize(totals, offsets, scale, bias=0.0, dtype=np.float64):
 
 
 def dequantization_constants(offsets, scale, bias, dtype):
-    """The multiplier and shift of :func:`dequantize`, rounded to ``dtype``."""
-    multiplier = dtype(1.0 / scale)
-    shift = dtype(float(np.sum(offsets)) - bias / scale)
+    """The multiplier and shift of :func:`dequantize`, rounded to ``dtype``.
+
+    Scalars for one shared scale (``offsets`` of shape (n_codebooks,)); arrays
+    of shape (n_outputs,) for per-output scales (``offsets`` of shape
+    (n_outputs, n_codebooks) and ``scale`` of shape (n_outputs,)).
+    """
+    scale = np.asarray(scale, dtype=np.float64)
+    multiplier = (1.0 / scale).astype(dtype)
+    shift = (np.sum(offsets, axis=-1) - bias / scale).astype(dtype)
+    if multiplier.ndim == 0:
+        return dtype(multiplier), dtype(shift)
     return multiplier, shift
 
 

@@ -1,39 +1,28 @@
 """The compiled encoder must give exactly the codes of the NumPy reference.
 
-Encoding only compares values, so every test here asks for bit-exact equality.
+Encoding only compares values, so every test here asks for bit-exact
+equality, at every SIMD level this CPU supports (the kernels take the level
+as an argument) and for both outputs: the packed layout the scan reads
+(checked against ``_layout.pack_codes`` of the reference codes) and the
+plain (n_samples, n_codebooks) codes.
 """
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from sklearn_amm._kernels._encode import encode_codes
+from sklearn_amm import _simd
+from sklearn_amm._encoding import encode_packed_rows, encode_rows, thresholds_for_dtype
+from sklearn_amm._kernels._encode import encode_codes, encode_packed
+from sklearn_amm._layout import n_padded_codebooks, pack_codes
 from sklearn_amm._reference import encode as reference_encode
 
 N_LEVELS = 4
 MAX_NODES = 8
 LAYOUTS = ["C", "F", "C-strided", "F-strided", "reversed"]
-
-
-def _float32_round_down(thresholds):
-    """Largest float32 <= each float64 threshold.
-
-    For a float32 value x, ``x > float32_round_down(t)`` equals ``x > t``
-    computed exactly in float64, which is how the Python side feeds float32
-    input to the kernel.
-    """
-    rounded = thresholds.astype(np.float32)
-    return np.where(
-        rounded.astype(np.float64) > thresholds,
-        np.nextafter(rounded, np.float32(-np.inf)),
-        rounded,
-    )
-
-
-def _kernel_thresholds(thresholds, dtype):
-    if dtype == np.float32:
-        return _float32_round_down(thresholds)
-    return thresholds.astype(dtype)
+SIMD_LEVELS = [
+    pytest.param(_simd.LEVELS[name], id=name) for name in _simd.available_levels()
+]
 
 
 def _with_layout(X, layout):
@@ -109,15 +98,44 @@ def _threshold_near(rng, value, dtype):
     return rng.choice([np.inf, -np.inf, 0.0])
 
 
-def _encode(X, split_dims, thresholds):
+def _codes(X, split_dims, thresholds, level):
     codes = np.full((X.shape[0], split_dims.shape[0]), 255, dtype=np.uint8)
-    encode_codes(X, split_dims, thresholds, codes)
+    encode_codes(X, split_dims, thresholds, codes, level)
     return codes
 
 
+def _packed(X, split_dims, thresholds, level, n_pairs=None):
+    n_codebooks = split_dims.shape[0]
+    if n_pairs is None:
+        n_pairs = n_padded_codebooks(n_codebooks) // 2
+    n_blocks = -(-X.shape[0] // 32)
+    # Filled with a value no code pair can leave behind by accident.
+    packed = np.full((n_blocks, n_pairs, 32), 0xA5, dtype=np.uint8)
+    encode_packed(X, split_dims, thresholds, packed, level)
+    return packed
+
+
+def _expected_packed(codes, n_codebooks):
+    if codes.shape[0] == 0:
+        return np.zeros((0, n_padded_codebooks(n_codebooks) // 2, 32), np.uint8)
+    return pack_codes(codes)
+
+
+def _assert_both_outputs_exact(X, split_dims, thresholds, level, expected):
+    kernel_thresholds = thresholds_for_dtype(thresholds, X.dtype)
+    np.testing.assert_array_equal(
+        _codes(X, split_dims, kernel_thresholds, level), expected
+    )
+    np.testing.assert_array_equal(
+        _packed(X, split_dims, kernel_thresholds, level),
+        _expected_packed(expected, split_dims.shape[0]),
+    )
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("layout", ["C", "F"])
-def test_encode_codes_toy(dtype, layout):
+def test_encode_toy(level, dtype, layout):
     # Codebook 0 reads columns 0, 1, 2, 0 against zero thresholds, so its code
     # is 8*(x0 > 0) + 4*(x1 > 0) + 2*(x2 > 0) + (x0 > 0). Codebook 1 reads
     # column 2 at every level with thresholds forming a binary search over
@@ -140,72 +158,93 @@ def test_encode_codes_toy(dtype, layout):
     thresholds[1, 1, :2] = [-2.0, 2.0]
     thresholds[1, 2, :4] = [-3.0, -1.0, 1.0, 3.0]
     thresholds[1, 3, :8] = [-3.5, -2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 3.5]
-
-    codes = _encode(X, split_dims, thresholds)
-
     expected = np.array(
         [[9, 0], [6, 8], [2, 14], [15, 15], [0, 7], [0, 0]], dtype=np.uint8
     )
-    np.testing.assert_array_equal(codes, expected)
+
+    np.testing.assert_array_equal(_codes(X, split_dims, thresholds, level), expected)
+    packed = _packed(X, split_dims, thresholds, level)
+    # One block, one byte per row: codebook 0 low, codebook 1 high; rows 6..31 are 0.
+    assert packed.shape == (1, 1, 32)
+    np.testing.assert_array_equal(packed[0, 0, :6], expected[:, 0] | expected[:, 1] << 4)
+    np.testing.assert_array_equal(packed[0, 0, 6:], 0)
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("n_samples", [0, 1, 31, 33, 100, 1000, 70000])
-@pytest.mark.parametrize("n_codebooks", [1, 2, 3, 15, 16, 17])
-def test_encode_codes_matches_reference(dtype, layout, n_samples, n_codebooks):
+@pytest.mark.parametrize("n_samples", [0, 1, 31, 32, 33, 100, 1000])
+@pytest.mark.parametrize("n_codebooks", [1, 2, 3, 4, 8, 15, 16, 17, 32, 64])
+def test_encode_matches_reference(level, dtype, n_samples, n_codebooks):
     rng = np.random.default_rng(1000 * n_samples + n_codebooks)
     X, split_dims, thresholds = _random_problem(rng, n_samples, n_codebooks, dtype)
-
-    codes = _encode(
-        _with_layout(X, layout),
-        split_dims,
-        _kernel_thresholds(thresholds, dtype),
-    )
-
     # The reference compares the float32 values with the float64 thresholds
     # exactly, so this also checks the rounding of the thresholds.
-    np.testing.assert_array_equal(codes, reference_encode(X, split_dims, thresholds))
+    expected = reference_encode(X, split_dims, thresholds)
+
+    for layout in LAYOUTS:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout), split_dims, thresholds, level, expected
+        )
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_encode_codes_read_only_input(dtype, layout):
-    rng = np.random.default_rng(0)
-    X, split_dims, thresholds = _random_problem(rng, 300, 5, dtype)
-    X_view = _with_layout(X, layout)
-    X_view.flags.writeable = False
-    split_dims.flags.writeable = False
-    kernel_thresholds = _kernel_thresholds(thresholds, dtype)
-    kernel_thresholds.flags.writeable = False
+@pytest.mark.parametrize("n_codebooks", [3, 16])
+def test_encode_matches_reference_many_rows(level, dtype, n_codebooks):
+    # Many parallel tasks, and a last block that is not full.
+    rng = np.random.default_rng(n_codebooks)
+    X, split_dims, thresholds = _random_problem(rng, 70000, n_codebooks, dtype)
+    expected = reference_encode(X, split_dims, thresholds)
 
-    codes = _encode(X_view, split_dims, kernel_thresholds)
-
-    np.testing.assert_array_equal(codes, reference_encode(X, split_dims, thresholds))
+    for layout in ["C", "F"]:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout), split_dims, thresholds, level, expected
+        )
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_encode_codes_thread_count_invariance(dtype, layout):
-    rng = np.random.default_rng(1)
-    # Many row blocks, and a last block that is not full.
-    X, split_dims, thresholds = _random_problem(rng, 5000 + 17, 16, dtype)
-    X = _with_layout(X, layout)
-    kernel_thresholds = _kernel_thresholds(thresholds, dtype)
+@pytest.mark.parametrize("n_features", [7, 9, 300])
+def test_encode_rows_short_and_long_next_to_the_splits(level, dtype, n_features):
+    # C-order rows are staged either by transposing whole rows (short rows)
+    # or by copying the split values (long rows): both, with column counts
+    # that do and do not fill the last group of 8 (float32) or 4 (float64).
+    rng = np.random.default_rng(n_features)
+    X = rng.standard_normal((301, n_features)).astype(dtype)
+    split_dims = rng.integers(0, n_features, size=(5, N_LEVELS)).astype(np.intp)
+    thresholds = rng.standard_normal((5, N_LEVELS, MAX_NODES)) / 3
+    expected = reference_encode(X, split_dims, thresholds)
 
-    with threadpool_limits(limits=1, user_api="openmp"):
-        codes_1 = _encode(X, split_dims, kernel_thresholds)
-    with threadpool_limits(limits=2, user_api="openmp"):
-        codes_2 = _encode(X, split_dims, kernel_thresholds)
-    codes_default = _encode(X, split_dims, kernel_thresholds)
-
-    np.testing.assert_array_equal(codes_1, codes_2)
-    np.testing.assert_array_equal(codes_1, codes_default)
+    for layout in LAYOUTS:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout), split_dims, thresholds, level, expected
+        )
 
 
+@pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("layout", LAYOUTS)
-def test_encode_codes_below_16(dtype, layout):
+def test_encode_non_finite_values(level, dtype):
+    # inf and -inf in X and in the thresholds; NaN in X and in the
+    # thresholds goes left (the comparison is false), as in the reference.
+    rng = np.random.default_rng(3)
+    X, split_dims, thresholds = _random_problem(rng, 500, 17, dtype)
+    X[::7, ::2] = np.inf
+    X[1::7, 1::2] = -np.inf
+    X[2::7] = np.nan
+    thresholds[::3, :, :] = -np.inf
+    thresholds[1::3, 1:3, :] = np.inf
+    thresholds[2::5, 3, :] = np.nan
+    expected = reference_encode(X, split_dims, thresholds)
+
+    for layout in LAYOUTS:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout), split_dims, thresholds, level, expected
+        )
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_encode_below_16_with_infinite_thresholds(level, dtype):
     rng = np.random.default_rng(2)
     X, split_dims, thresholds = _random_problem(rng, 500, 17, dtype)
     X[::7] = np.inf
@@ -213,13 +252,94 @@ def test_encode_codes_below_16(dtype, layout):
     # Only -inf values are not greater than -inf: those rows always go left,
     # all the others always go right.
     thresholds[:] = -np.inf
-
-    codes = _encode(_with_layout(X, layout), split_dims, thresholds.astype(dtype))
-
-    assert codes.max() < 16
-    expected = np.full_like(codes, 15)
+    expected = np.full((500, 17), 15, dtype=np.uint8)
     expected[1::7] = 0
-    np.testing.assert_array_equal(codes, expected)
+
+    for layout in LAYOUTS:
+        codes = _codes(_with_layout(X, layout), split_dims, thresholds.astype(dtype), level)
+        np.testing.assert_array_equal(codes, expected)
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_encode_read_only_and_broadcast_input(level, dtype):
+    rng = np.random.default_rng(0)
+    X, split_dims, thresholds = _random_problem(rng, 300, 5, dtype)
+    kernel_thresholds = thresholds_for_dtype(thresholds, dtype)
+    kernel_thresholds.flags.writeable = False
+    split_dims.flags.writeable = False
+    for layout in LAYOUTS:
+        X_view = _with_layout(X, layout)
+        X_view.flags.writeable = False
+        np.testing.assert_array_equal(
+            _codes(X_view, split_dims, kernel_thresholds, level),
+            reference_encode(X, split_dims, thresholds),
+        )
+    # Every row the same memory: a row stride of 0.
+    X_broadcast = np.broadcast_to(X[7], X.shape)
+    np.testing.assert_array_equal(
+        _packed(X_broadcast, split_dims, kernel_thresholds, level),
+        pack_codes(reference_encode(X_broadcast, split_dims, thresholds)),
+    )
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_encode_packed_zeroes_extra_pairs(level):
+    # More byte columns than the codebooks need: the extra ones hold code 0.
+    rng = np.random.default_rng(4)
+    X, split_dims, thresholds = _random_problem(rng, 70, 5, np.float32)
+    kernel_thresholds = thresholds_for_dtype(thresholds, np.float32)
+
+    packed = _packed(X, split_dims, kernel_thresholds, level, n_pairs=7)
+
+    expected = np.zeros((3, 7, 32), dtype=np.uint8)
+    expected[:, :3] = pack_codes(reference_encode(X, split_dims, thresholds))[:, :3]
+    np.testing.assert_array_equal(packed, expected)
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F"])
+def test_encode_thread_count_invariance(level, dtype, layout):
+    rng = np.random.default_rng(1)
+    # Many tasks, and a last block that is not full.
+    X, split_dims, thresholds = _random_problem(rng, 20000 + 17, 16, dtype)
+    X = _with_layout(X, layout)
+    kernel_thresholds = thresholds_for_dtype(thresholds, dtype)
+
+    outputs = []
+    for n_threads in [1, 2, None]:
+        with threadpool_limits(limits=n_threads, user_api="openmp"):
+            outputs.append(
+                (
+                    _codes(X, split_dims, kernel_thresholds, level),
+                    _packed(X, split_dims, kernel_thresholds, level),
+                )
+            )
+    for codes, packed in outputs[1:]:
+        np.testing.assert_array_equal(codes, outputs[0][0])
+        np.testing.assert_array_equal(packed, outputs[0][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_encoding_wrappers_match_reference(dtype, layout):
+    # The Python side: float64 thresholds, the active level, both layouts.
+    rng = np.random.default_rng(5)
+    X, split_dims, thresholds = _random_problem(rng, 333, 19, dtype)
+    expected = reference_encode(X, split_dims, thresholds)
+    X = _with_layout(X, layout)
+
+    np.testing.assert_array_equal(encode_rows(X, split_dims, thresholds), expected)
+    np.testing.assert_array_equal(
+        encode_packed_rows(X, split_dims, thresholds, 19), pack_codes(expected)
+    )
+
+
+def test_encode_packed_rows_checks_the_codebook_count():
+    X = np.zeros((10, 6))
+    with pytest.raises(ValueError, match="codebooks"):
+        encode_packed_rows(X, np.zeros((3, 4), dtype=np.intp), np.zeros((3, 4, 8)), 4)
 
 
 @pytest.mark.parametrize(
@@ -241,13 +361,48 @@ def test_encode_codes_shape_mismatch_raises(
     thresholds = np.zeros(thresholds_shape)
     codes = np.zeros((n_samples_codes, n_codebooks_codes), dtype=np.uint8)
     with pytest.raises(ValueError, match="must have shape"):
-        encode_codes(X, split_dims, thresholds, codes)
+        encode_codes(X, split_dims, thresholds, codes, _simd.active_level())
 
 
-def test_encode_codes_rejects_thresholds_of_another_dtype():
+@pytest.mark.parametrize(
+    "packed_shape",
+    [(2, 2, 32), (1, 1, 32), (1, 2, 16)],  # blocks, pairs, rows per block
+)
+def test_encode_packed_shape_mismatch_raises(packed_shape):
+    X = np.zeros((10, 6))
+    split_dims = np.zeros((3, 4), dtype=np.intp)
+    packed = np.zeros(packed_shape, dtype=np.uint8)
+    with pytest.raises(ValueError, match="must have shape"):
+        encode_packed(X, split_dims, np.zeros((3, 4, 8)), packed, _simd.active_level())
+
+
+@pytest.mark.parametrize("bad_dim", [-1, 6])
+def test_encode_rejects_split_dims_outside_x(bad_dim):
+    X = np.zeros((10, 6))
+    split_dims = np.zeros((3, 4), dtype=np.intp)
+    split_dims[1, 2] = bad_dim
+    codes = np.zeros((10, 3), dtype=np.uint8)
+    with pytest.raises(ValueError, match="not a column"):
+        encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, _simd.active_level())
+
+
+def test_encode_rejects_levels_the_cpu_lacks():
+    unsupported = [
+        level for level in _simd.LEVELS.values()
+        if _simd.level_name(level) not in _simd.available_levels()
+    ] + [99]
+    X = np.zeros((10, 6))
+    split_dims = np.zeros((3, 4), dtype=np.intp)
+    codes = np.zeros((10, 3), dtype=np.uint8)
+    for level in unsupported:
+        with pytest.raises(ValueError, match="not supported"):
+            encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, level)
+
+
+def test_encode_rejects_thresholds_of_another_dtype():
     X = np.zeros((10, 6), dtype=np.float32)
     split_dims = np.zeros((3, 4), dtype=np.intp)
     thresholds = np.zeros((3, 4, 8), dtype=np.float64)
     codes = np.zeros((10, 3), dtype=np.uint8)
     with pytest.raises((TypeError, ValueError)):
-        encode_codes(X, split_dims, thresholds, codes)
+        encode_codes(X, split_dims, thresholds, codes, _simd.active_level())

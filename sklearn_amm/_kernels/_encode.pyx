@@ -1,4 +1,4 @@
-"""Encode rows into 4-bit codes by walking each codebook's 4-level hash tree.
+"""Encode rows into 4-bit codes: the Cython entry points of the C encoder.
 
 For codebook ``c`` the tree compares column ``split_dims[c, t]`` at level
 ``t``, and the node reached so far picks the threshold::
@@ -9,12 +9,17 @@ For codebook ``c`` the tree compares column ``split_dims[c, t]`` at level
     codes[n, c] = node
 
 so the level-0 decision is the most significant bit of the code. Only
-comparisons are involved, so the result is exact: any loop order and any
-thread count give the same codes.
+comparisons are involved, so the result is exact: every SIMD level and every
+thread count give the same codes. The C core (``encode.c`` and one file per
+SIMD level) holds the loops; this module checks the buffers and spreads row
+blocks over OpenMP threads.
 """
 
 from cython cimport floating
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
+from libc.stddef cimport ptrdiff_t
+
+import numpy as np
 
 cimport numpy as cnp
 
@@ -23,13 +28,113 @@ cnp.import_array()
 ctypedef cnp.intp_t intp_t
 ctypedef cnp.uint8_t uint8_t
 
+
+cdef extern from "cpu_features.h" nogil:
+    int amm_cpu_supports(int level)
+    int amm_openmp_max_threads()
+
+
+cdef extern from "encode.h" nogil:
+    enum:
+        AMM_ROWS_PER_BLOCK
+        AMM_TREE_DEPTH
+        AMM_TREE_WIDTH
+
+    ctypedef struct amm_encode_problem:
+        const char *X
+        ptrdiff_t row_stride
+        ptrdiff_t col_stride
+        ptrdiff_t n_samples
+        ptrdiff_t n_features
+        ptrdiff_t n_codebooks
+        const ptrdiff_t *split_offsets
+        const void *thresholds
+        ptrdiff_t n_pairs
+        int by_rows
+
+    void amm_encode_blocks_f32(
+        const amm_encode_problem *problem, ptrdiff_t block_begin,
+        ptrdiff_t block_end, uint8_t *out, int level)
+    void amm_encode_blocks_f64(
+        const amm_encode_problem *problem, ptrdiff_t block_begin,
+        ptrdiff_t block_end, uint8_t *out, int level)
+    void amm_unpack_blocks(
+        const uint8_t *packed, ptrdiff_t n_pairs, ptrdiff_t n_rows,
+        ptrdiff_t n_codebooks, uint8_t *codes, ptrdiff_t codes_row_stride)
+
+
+# Bytes of packed codes one parallel task writes, at most. A task walks its
+# rows once per pair of codebooks (reading each split column as one long
+# contiguous run, which the hardware prefetcher follows best), writing 32
+# bytes per block each time: its codes must stay in L2 (512 KiB on Zen 3)
+# meanwhile.
+#
+# And at least MIN_TASK_BLOCKS blocks (1024 rows, about 10 us of work) per
+# task, so that small inputs run serially rather than pay for waking threads.
 cdef enum:
-    N_LEVELS = 4
-    MAX_NODES = 8  # nodes of the deepest level; the thresholds' last axis
-    # Rows per parallel task: enough to amortize scheduling, few enough that
-    # a block's codes stay in L1 while every tree is walked over it. Speed
-    # barely changes from 64 to 4096 rows.
-    ROWS_PER_BLOCK = 256
+    TASK_CODE_BYTES = 128 * 1024
+    MIN_TASK_BLOCKS = 32
+
+
+def encode_packed(
+    const floating[:, :] X,
+    const intp_t[:, ::1] split_dims,
+    const floating[:, :, ::1] thresholds,
+    uint8_t[:, :, ::1] packed,
+    int level,
+):
+    """Write the codes of every row, packed for the scan, into ``packed``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), dtype={float32, float64}
+        Input rows, any strides, read only. Not copied.
+    split_dims : ndarray of shape (n_codebooks, 4), dtype=np.intp
+        Column of ``X`` compared at each level of each tree.
+    thresholds : ndarray of shape (n_codebooks, 4, 8), dtype=X.dtype
+        ``thresholds[c, t, node]``; level ``t`` uses only its first ``2**t``
+        entries. A row goes right when its value is strictly greater.
+    packed : ndarray of shape (n_blocks, n_pairs, 32), dtype=np.uint8
+        Output, overwritten: ``packed[b, j, r]`` holds codebook ``2j`` in its
+        low nibble and ``2j + 1`` in its high nibble for row ``32b + r``;
+        ``n_blocks = ceil(n_samples / 32)``, ``n_pairs >= ceil(n_codebooks /
+        2)``. Codebooks past ``n_codebooks`` and rows past ``n_samples`` get
+        code 0 (see :mod:`sklearn_amm._layout`).
+    level : int
+        SIMD level (:mod:`sklearn_amm._simd`); the CPU must support it.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
+    _check_trees(X.shape[1], split_dims, thresholds, level)
+    if (
+        packed.shape[0] != n_blocks
+        or packed.shape[1] < (split_dims.shape[0] + 1) // 2
+        or packed.shape[2] != AMM_ROWS_PER_BLOCK
+    ):
+        raise ValueError(
+            f"packed must have shape ({n_blocks}, n_pairs >= "
+            f"{(split_dims.shape[0] + 1) // 2}, {AMM_ROWS_PER_BLOCK}), got "
+            f"({packed.shape[0]}, {packed.shape[1]}, {packed.shape[2]})"
+        )
+    if n_blocks == 0:
+        return
+
+    cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
+    cdef amm_encode_problem problem = _problem(
+        X, split_offsets, thresholds, packed.shape[1]
+    )
+    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, packed.shape[1])
+    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
+    cdef Py_ssize_t task, begin, end
+    with nogil:
+        if n_tasks == 1:
+            # No parallel region: waking threads costs more than the work.
+            _encode_blocks(&problem, 0, n_blocks, &packed[0, 0, 0], level, <floating> 0)
+        else:
+            for task in prange(n_tasks, schedule="static"):
+                begin = task * blocks_per_task
+                end = min(begin + blocks_per_task, n_blocks)
+                _encode_blocks(&problem, begin, end, &packed[begin, 0, 0], level, <floating> 0)
 
 
 def encode_codes(
@@ -37,103 +142,167 @@ def encode_codes(
     const intp_t[:, ::1] split_dims,
     const floating[:, :, ::1] thresholds,
     uint8_t[:, ::1] codes,
+    int level,
 ):
     """Write the code of every row in every codebook into ``codes``.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), dtype={float32, float64}
-        Input rows, any strides, read only. Not copied.
-    split_dims : ndarray of shape (n_codebooks, 4), dtype=np.intp
-        Column of ``X`` compared at each level of each tree, in
-        ``[0, n_features)``. Not checked.
-    thresholds : ndarray of shape (n_codebooks, 4, 8), dtype=X.dtype
-        ``thresholds[c, t, node]``; level ``t`` uses only its first ``2**t``
-        entries. A row goes right when its value is strictly greater.
+    X, split_dims, thresholds, level
+        As in :func:`encode_packed`.
     codes : ndarray of shape (n_samples, n_codebooks), dtype=np.uint8
         Output, overwritten with codes in ``0..15``.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_codebooks = split_dims.shape[0]
-    # Cheap checks only, but a mismatch here would write out of bounds.
-    if split_dims.shape[1] != N_LEVELS:
-        raise ValueError(
-            f"split_dims must have shape (n_codebooks, {N_LEVELS}), got "
-            f"({split_dims.shape[0]}, {split_dims.shape[1]})"
-        )
-    if (
-        thresholds.shape[0] != n_codebooks
-        or thresholds.shape[1] != N_LEVELS
-        or thresholds.shape[2] != MAX_NODES
-    ):
-        raise ValueError(
-            f"thresholds must have shape ({n_codebooks}, {N_LEVELS}, "
-            f"{MAX_NODES}), got ({thresholds.shape[0]}, "
-            f"{thresholds.shape[1]}, {thresholds.shape[2]})"
-        )
+    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
+    cdef Py_ssize_t n_pairs = (n_codebooks + 1) // 2
+    _check_trees(X.shape[1], split_dims, thresholds, level)
     if codes.shape[0] != n_samples or codes.shape[1] != n_codebooks:
         raise ValueError(
             f"codes must have shape ({n_samples}, {n_codebooks}), got "
             f"({codes.shape[0]}, {codes.shape[1]})"
         )
+    if n_samples == 0 or n_codebooks == 0:
+        return
 
-    cdef Py_ssize_t n_blocks = (n_samples + ROWS_PER_BLOCK - 1) // ROWS_PER_BLOCK
-    cdef Py_ssize_t block, start, end
-    # When a row's values are closer together than a column's, walking one
-    # row at a time reuses the cache lines it loads; otherwise (column-major
-    # input) walking a column over a block of rows streams contiguous memory.
-    cdef bint by_rows = abs(X.strides[1]) <= abs(X.strides[0])
-
+    cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
+    cdef amm_encode_problem problem = _problem(X, split_offsets, thresholds, n_pairs)
+    # The kernels write the packed layout; each thread packs a task's blocks
+    # into its own scratch, then unpacks them into the rows of ``codes``.
+    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, n_pairs)
+    cdef uint8_t[:, ::1] scratch = np.empty(
+        (max(amm_openmp_max_threads(), 1), blocks_per_task * n_pairs * AMM_ROWS_PER_BLOCK),
+        dtype=np.uint8,
+    )
+    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
+    cdef Py_ssize_t task, begin, end, first_row
     with nogil:
-        for block in prange(n_blocks, schedule="static"):
-            start = block * ROWS_PER_BLOCK
-            end = min(start + ROWS_PER_BLOCK, n_samples)
-            if by_rows:
-                _encode_by_rows(X, split_dims, thresholds, codes, start, end)
-            else:
-                _encode_by_columns(X, split_dims, thresholds, codes, start, end)
-
-
-cdef void _encode_by_rows(
-    const floating[:, :] X,              # IN
-    const intp_t[:, ::1] split_dims,     # IN
-    const floating[:, :, ::1] thresholds,  # IN
-    uint8_t[:, ::1] codes,               # OUT
-    Py_ssize_t start,
-    Py_ssize_t end,
-) noexcept nogil:
-    """Codes of rows ``start:end``, one row at a time."""
-    cdef Py_ssize_t n, c, t, node
-    for n in range(start, end):
-        for c in range(split_dims.shape[0]):
-            node = 0
-            for t in range(N_LEVELS):
-                node = 2 * node + (
-                    X[n, split_dims[c, t]] > thresholds[c, t, node]
+        if n_tasks == 1:
+            _encode_unpacked(
+                &problem, 0, n_blocks, &scratch[0, 0], &codes[0, 0], level, <floating> 0
+            )
+        else:
+            for task in prange(n_tasks, schedule="static"):
+                begin = task * blocks_per_task
+                end = min(begin + blocks_per_task, n_blocks)
+                first_row = begin * AMM_ROWS_PER_BLOCK
+                _encode_unpacked(
+                    &problem, begin, end, &scratch[threadid(), 0], &codes[first_row, 0],
+                    level, <floating> 0,
                 )
-            codes[n, c] = <uint8_t> node
 
 
-cdef void _encode_by_columns(
-    const floating[:, :] X,              # IN
-    const intp_t[:, ::1] split_dims,     # IN
-    const floating[:, :, ::1] thresholds,  # IN
-    uint8_t[:, ::1] codes,               # OUT
-    Py_ssize_t start,
+cdef inline void _encode_blocks(
+    const amm_encode_problem *problem,   # IN
+    Py_ssize_t begin,
     Py_ssize_t end,
+    uint8_t *out,                        # OUT
+    int level,
+    floating dtype_tag,                  # picks the float32 or float64 kernel
 ) noexcept nogil:
-    """Codes of rows ``start:end``, one tree at a time."""
-    # The tree is copied into locals: the uint8 stores to ``codes`` may alias
-    # anything, so reading it through the memoryviews would reload it per row.
-    cdef Py_ssize_t dims[N_LEVELS]
-    cdef const floating *level_thresholds[N_LEVELS]
-    cdef Py_ssize_t n, c, t, node
-    for c in range(split_dims.shape[0]):
-        for t in range(N_LEVELS):
-            dims[t] = split_dims[c, t]
-            level_thresholds[t] = &thresholds[c, t, 0]
-        for n in range(start, end):
-            node = 0
-            for t in range(N_LEVELS):
-                node = 2 * node + (X[n, dims[t]] > level_thresholds[t][node])
-            codes[n, c] = <uint8_t> node
+    if floating is float:
+        amm_encode_blocks_f32(problem, begin, end, out, level)
+    else:
+        amm_encode_blocks_f64(problem, begin, end, out, level)
+
+
+cdef inline void _encode_unpacked(
+    const amm_encode_problem *problem,   # IN
+    Py_ssize_t begin,
+    Py_ssize_t end,
+    uint8_t *scratch,                    # (end - begin, n_pairs, 32) bytes
+    uint8_t *codes,                      # OUT: rows from 32 * begin on
+    int level,
+    floating dtype_tag,
+) noexcept nogil:
+    """Codes of blocks [begin, end) packed into scratch, then unpacked."""
+    _encode_blocks(problem, begin, end, scratch, level, dtype_tag)
+    amm_unpack_blocks(
+        scratch,
+        problem.n_pairs,
+        min(problem.n_samples - begin * AMM_ROWS_PER_BLOCK, (end - begin) * AMM_ROWS_PER_BLOCK),
+        problem.n_codebooks,
+        codes,
+        problem.n_codebooks,
+    )
+
+
+cdef int _check_trees(
+    Py_ssize_t n_features,
+    const intp_t[:, ::1] split_dims,
+    const floating[:, :, ::1] thresholds,
+    int level,
+) except -1:
+    """Raise ValueError on anything that would make the kernels read or write
+    out of bounds, or run instructions this CPU lacks."""
+    cdef Py_ssize_t n_codebooks = split_dims.shape[0]
+    cdef Py_ssize_t c, t
+    if split_dims.shape[1] != AMM_TREE_DEPTH:
+        raise ValueError(
+            f"split_dims must have shape (n_codebooks, {AMM_TREE_DEPTH}), got "
+            f"({split_dims.shape[0]}, {split_dims.shape[1]})"
+        )
+    if (
+        thresholds.shape[0] != n_codebooks
+        or thresholds.shape[1] != AMM_TREE_DEPTH
+        or thresholds.shape[2] != AMM_TREE_WIDTH
+    ):
+        raise ValueError(
+            f"thresholds must have shape ({n_codebooks}, {AMM_TREE_DEPTH}, "
+            f"{AMM_TREE_WIDTH}), got ({thresholds.shape[0]}, "
+            f"{thresholds.shape[1]}, {thresholds.shape[2]})"
+        )
+    for c in range(n_codebooks):
+        for t in range(AMM_TREE_DEPTH):
+            if not 0 <= split_dims[c, t] < n_features:
+                raise ValueError(
+                    f"split_dims[{c}, {t}] = {split_dims[c, t]} is not a column "
+                    f"of X, which has {n_features}"
+                )
+    if not amm_cpu_supports(level):
+        raise ValueError(f"SIMD level {level} is not supported by this CPU")
+    return 0
+
+
+cdef Py_ssize_t _blocks_per_task(Py_ssize_t n_blocks, Py_ssize_t n_pairs):
+    """Row blocks per parallel task.
+
+    At most TASK_CODE_BYTES of codes and at least MIN_TASK_BLOCKS blocks per
+    task; within that, a multiple of the thread count of tasks of (nearly)
+    equal size, which a static schedule shares evenly. Any split gives the
+    same codes.
+    """
+    cdef Py_ssize_t n_threads = max(amm_openmp_max_threads(), 1)
+    cdef Py_ssize_t max_blocks = max(TASK_CODE_BYTES // (max(n_pairs, 1) * AMM_ROWS_PER_BLOCK), 1)
+    cdef Py_ssize_t n_tasks = (n_blocks + max_blocks - 1) // max_blocks
+    n_tasks = (n_tasks + n_threads - 1) // n_threads * n_threads
+    n_tasks = max(min(n_tasks, n_blocks // MIN_TASK_BLOCKS), 1)
+    return max((n_blocks + n_tasks - 1) // n_tasks, 1)
+
+
+cdef _split_offsets(const intp_t[:, ::1] split_dims, Py_ssize_t column_stride):
+    """Byte offset of each split column from the start of a row."""
+    return np.asarray(split_dims, dtype=np.intp) * column_stride
+
+
+cdef amm_encode_problem _problem(
+    const floating[:, :] X,
+    const ptrdiff_t[:, ::1] split_offsets,
+    const floating[:, :, ::1] thresholds,
+    Py_ssize_t n_pairs,
+):
+    cdef amm_encode_problem problem
+    problem.X = <const char *> &X[0, 0]
+    problem.row_stride = X.strides[0]
+    problem.col_stride = X.strides[1]
+    problem.n_samples = X.shape[0]
+    problem.n_features = X.shape[1]
+    problem.n_codebooks = split_offsets.shape[0]
+    problem.split_offsets = &split_offsets[0, 0] if split_offsets.shape[0] else NULL
+    problem.thresholds = <const void *> &thresholds[0, 0, 0] if thresholds.shape[0] else NULL
+    problem.n_pairs = n_pairs
+    # Walk the rows one at a time when a row's values are closer together
+    # than a column's (C order); otherwise stream down the columns.
+    problem.by_rows = abs(X.strides[1]) <= abs(X.strides[0])
+    return problem

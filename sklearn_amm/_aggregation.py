@@ -1,0 +1,174 @@
+"""Python side of the scan: owns the buffers, calls the compiled kernels.
+
+The scan reads packed codes (:mod:`._layout`) and uint8 tables zero-padded to
+the packed layout, and writes one row of results per output: arrays of shape
+(n_outputs, n_samples), so that the 32 results of a row block for one output
+are adjacent. Their transpose is the (n_samples, n_outputs) product, in
+Fortran order, without a copy.
+
+Three kinds of result:
+
+* integer totals, exactly :func:`._reference.aggregate_sum` or
+  :func:`._reference.aggregate_average`, e.g. for an argmax that needs no
+  de-quantization;
+* with one averaging group (16 codebooks or fewer), the group averages alone
+  as uint8, ``total / width``: what the authors' kernel writes, with the same
+  argmax as the totals;
+* de-quantized floats ``float(total) * multiplier[m] + shift[m]``, rounded as
+  :func:`._reference.dequantize` rounds, fused into the kernel's write.
+"""
+
+import numpy as np
+
+from . import _reference
+from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
+from ._layout import n_padded_codebooks
+from ._simd import active_level
+
+FLOAT_DTYPES = (np.float32, np.float64)
+# Codebooks averaged in one uint8 tree (``_reference.GROUP_SIZE``).
+GROUP_SIZE = _reference.GROUP_SIZE
+
+
+def totals_dtype(n_codebooks):
+    """Integer dtype that holds any total of ``n_codebooks`` codebooks.
+
+    A total is at most ``255 * n_padded`` (the averaging tree never exceeds
+    the largest entry times the tree width), so uint16 suffices up to 256
+    padded codebooks (255 * 256 < 2**16) and int32 beyond.
+    """
+    if n_padded_codebooks(n_codebooks) <= MAX_UINT16_CODEBOOKS:
+        return np.dtype(np.uint16)
+    return np.dtype(np.int32)
+
+
+def aggregate_totals(packed, tables, n_samples, n_codebooks, average, level=None):
+    """Integer totals of packed codes.
+
+    Parameters
+    ----------
+    packed : ndarray of shape (n_blocks, n_padded // 2, 32), dtype=np.uint8
+        Codes in the packed layout, ``n_blocks = ceil(n_samples / 32)``.
+    tables : ndarray of shape (n_outputs, n_padded, 16), dtype=np.uint8
+        Quantized tables zero-padded by :func:`._layout.pad_tables`.
+    n_samples : int
+        Rows encoded in ``packed``.
+    n_codebooks : int
+        Codebooks before padding; it sets the averaging groups.
+    average : bool
+        The averaging tree if True, the exact sum if False.
+    level : int, default=None
+        SIMD level; None means :func:`._simd.active_level`.
+
+    Returns
+    -------
+    totals : ndarray of shape (n_outputs, n_samples)
+        dtype :func:`totals_dtype`; ``totals.T`` equals the reference's
+        (n_samples, n_outputs) totals.
+    """
+    totals = np.empty((tables.shape[0], n_samples), dtype=totals_dtype(n_codebooks))
+    scan_totals(
+        packed,
+        tables,
+        n_samples,
+        n_codebooks,
+        average,
+        totals,
+        active_level() if level is None else level,
+    )
+    return totals
+
+
+def aggregate_dequantized(
+    packed, tables, n_samples, n_codebooks, average, multiplier, shift, level=None
+):
+    """De-quantized totals of packed codes, in the dtype of ``multiplier``.
+
+    Parameters
+    ----------
+    packed, tables, n_samples, n_codebooks, average, level
+        As in :func:`aggregate_totals`.
+    multiplier, shift : ndarray of shape (n_outputs,), dtype={np.float32, np.float64}
+        Output ``m`` is ``float(total) * multiplier[m] + shift[m]``, with
+        two roundings in this dtype; see :func:`dequantization_arrays`.
+
+    Returns
+    -------
+    Y_hat : ndarray of shape (n_outputs, n_samples), dtype=multiplier.dtype
+    """
+    Y_hat = np.empty((tables.shape[0], n_samples), dtype=multiplier.dtype)
+    scan_dequantized(
+        packed,
+        tables,
+        n_samples,
+        n_codebooks,
+        average,
+        multiplier,
+        shift,
+        Y_hat,
+        active_level() if level is None else level,
+    )
+    return Y_hat
+
+
+def aggregate_group_averages(packed, tables, n_samples, n_codebooks, level=None):
+    """Roots of the averaging trees, for at most 16 codebooks (one group).
+
+    ``aggregate_average`` is then ``root * width`` with ``width`` the tree
+    width (``n_codebooks`` rounded up to a power of two), so the roots carry
+    the same information, one byte each: the output format of the authors'
+    kernel, the cheapest to write, and enough for an argmax over outputs.
+
+    Parameters
+    ----------
+    packed, tables, n_samples, n_codebooks, level
+        As in :func:`aggregate_totals`; ``n_codebooks <= 16``.
+
+    Returns
+    -------
+    roots : ndarray of shape (n_outputs, n_samples), dtype=np.uint8
+    """
+    if n_codebooks > GROUP_SIZE:
+        raise ValueError(
+            f"group averages need n_codebooks <= {GROUP_SIZE} (one averaging "
+            f"group), got {n_codebooks}; use aggregate_totals"
+        )
+    roots = np.empty((tables.shape[0], n_samples), dtype=np.uint8)
+    scan_totals(
+        packed,
+        tables,
+        n_samples,
+        n_codebooks,
+        True,
+        roots,
+        active_level() if level is None else level,
+    )
+    return roots
+
+
+def dequantization_arrays(offsets, scale, bias, n_outputs):
+    """Per-output multipliers and shifts of :func:`._reference.dequantize`.
+
+    With one table scale shared by all outputs every output gets the same
+    constants; a per-output scale would only change these arrays.
+
+    Returns
+    -------
+    constants : dict
+        ``{np.float32: (multiplier, shift), np.float64: (multiplier, shift)}``,
+        each array of shape (n_outputs,) in that dtype.
+    """
+    constants = {}
+    for dtype in FLOAT_DTYPES:
+        # Computed ahead for both dtypes, so no overflow warning: tables too
+        # wide for float32 give the infinite float32 constants dequantize
+        # would use, whether or not float32 rows are ever transformed.
+        with np.errstate(over="ignore"):
+            multiplier, shift = _reference.dequantization_constants(
+                offsets, scale, bias, dtype
+            )
+        constants[dtype] = (
+            np.full(n_outputs, multiplier, dtype=dtype),
+            np.full(n_outputs, shift, dtype=dtype),
+        )
+    return constants

@@ -1,0 +1,81 @@
+"""Which SIMD kernels run: chosen once, at import, from what the CPU reports.
+
+Levels are small integers shared by every kernel family (see
+``_kernels/cpu_features.h``). Every kernel takes the level as an argument,
+and the Python side passes :func:`active_level`, so tests can call a kernel
+at each level in :func:`available_levels` directly.
+
+The environment variable ``SKLEARN_AMM_SIMD`` forces a level for the whole
+process (``scalar``, ``ssse3``, ``avx2`` or ``neon``): to test the portable
+path, or to step around a bug in a SIMD kernel. A level this CPU lacks gives
+a warning and the best supported level instead; an unknown name is an error.
+"""
+
+import os
+import warnings
+
+from ._kernels import _cpu
+
+ENV_VAR = "SKLEARN_AMM_SIMD"
+
+#: Level number of each name.
+LEVELS = {
+    "scalar": _cpu.SCALAR,
+    "ssse3": _cpu.SSSE3,
+    "avx2": _cpu.AVX2,
+    "neon": _cpu.NEON,
+}
+_NAMES = {level: name for name, level in LEVELS.items()}
+
+
+def level_name(level):
+    """Name of a level number, e.g. ``"avx2"``."""
+    return _NAMES[level]
+
+
+def available_levels():
+    """Names of the levels this CPU supports, best last.
+
+    Returns
+    -------
+    names : list of str
+        Always starts with ``"scalar"``.
+    """
+    return [level_name(level) for level in _cpu.supported_levels()]
+
+
+def _choose_level(requested):
+    """Level to run: the requested one if supported, else the best one."""
+    supported = _cpu.supported_levels()
+    best = supported[-1]
+    if requested is None or requested.strip() == "":
+        return best
+    name = requested.strip().lower()
+    if name not in LEVELS:
+        raise ValueError(
+            f"{ENV_VAR}={requested!r} is not a SIMD level; valid values are "
+            f"{', '.join(repr(name) for name in LEVELS)}."
+        )
+    if LEVELS[name] not in supported:
+        warnings.warn(
+            f"{ENV_VAR}={requested!r}, but this CPU supports only "
+            f"{', '.join(available_levels())}; using {level_name(best)!r}.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return best
+    return LEVELS[name]
+
+
+_ACTIVE_LEVEL = _choose_level(os.environ.get(ENV_VAR))
+
+
+def active_level():
+    """The level the kernels run at (an int; see :func:`level_name`)."""
+    return _ACTIVE_LEVEL
+
+
+def forced_by_environment():
+    """The value of ``SKLEARN_AMM_SIMD`` if it is set, else None."""
+    value = os.environ.get(ENV_VAR)
+    return value if value and value.strip() else None
