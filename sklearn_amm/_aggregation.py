@@ -149,8 +149,9 @@ def aggregate_group_averages(packed, tables, n_samples, n_codebooks, level=None)
 def dequantization_arrays(offsets, scale, bias, n_outputs):
     """Per-output multipliers and shifts of :func:`._reference.dequantize`.
 
-    With one table scale shared by all outputs every output gets the same
-    constants; a per-output scale would only change these arrays.
+    ``offsets``, ``scale`` and ``bias`` are shared by all outputs or given
+    per output (see :func:`._reference.dequantization_constants`); the scan
+    takes one multiplier and one shift per output either way.
 
     Returns
     -------

@@ -181,7 +181,10 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
+        lut_scaling="shared",
         n_candidate_dims=4,
+        split_objective="reconstruction",
+        n_refinement_passes=0,
     ):
         self.gamma = gamma
         self.n_components = n_components
@@ -191,7 +194,10 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         self.ridge_alpha = ridge_alpha
         self.quantize_luts = quantize_luts
         self.aggregation = aggregation
+        self.lut_scaling = lut_scaling
         self.n_candidate_dims = n_candidate_dims
+        self.split_objective = split_objective
+        self.n_refinement_passes = n_refinement_passes
 
     def _sampler(self):
         return RBFSampler(
@@ -276,7 +282,10 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
+        lut_scaling="shared",
         n_candidate_dims=4,
+        split_objective="reconstruction",
+        n_refinement_passes=0,
     ):
         self.skewedness = skewedness
         self.n_components = n_components
@@ -286,7 +295,10 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         self.ridge_alpha = ridge_alpha
         self.quantize_luts = quantize_luts
         self.aggregation = aggregation
+        self.lut_scaling = lut_scaling
         self.n_candidate_dims = n_candidate_dims
+        self.split_objective = split_objective
+        self.n_refinement_passes = n_refinement_passes
 
     def _sampler(self):
         return SkewedChi2Sampler(
@@ -443,7 +455,10 @@ class MaddnessNystroem(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
+        lut_scaling="shared",
         n_candidate_dims=4,
+        split_objective="reconstruction",
+        n_refinement_passes=0,
     ):
         self.kernel = kernel
         self.gamma = gamma
@@ -458,7 +473,10 @@ class MaddnessNystroem(
         self.ridge_alpha = ridge_alpha
         self.quantize_luts = quantize_luts
         self.aggregation = aggregation
+        self.lut_scaling = lut_scaling
         self.n_candidate_dims = n_candidate_dims
+        self.split_objective = split_objective
+        self.n_refinement_passes = n_refinement_passes
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

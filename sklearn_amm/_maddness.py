@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _reference
 from ._aggregation import aggregate_dequantized, dequantization_arrays
 from ._encoding import encode_packed_rows, encode_rows
+from ._hash_tree import reachable_leaves
 from ._layout import pack_codes, pad_tables
 from ._learning import learn_codebooks
 from ._tables import build_tables, quantize_tables
@@ -80,15 +81,23 @@ class MaddnessTransformer(
         its leaf mean. Must be > 0.
 
     quantize_luts : bool, default=True
-        If True, lookup tables are uint8 with one offset per codebook and one
-        scale shared by all outputs, as the fast kernels need. If False,
-        tables stay float64 and entries are summed exactly; ``aggregation``
-        is then ignored.
+        If True, lookup tables are uint8 with one offset per codebook (see
+        ``lut_scaling``), as the fast kernels need. If False, tables stay
+        float64 and entries are summed exactly; ``aggregation`` and
+        ``lut_scaling`` are then ignored.
 
     aggregation : {"average", "sum"}, default="average"
         How the uint8 entries are combined. ``"average"`` averages groups of
         16 codebooks pairwise in uint8 (the paper's fast path) and removes
         the expected rounding bias; ``"sum"`` adds them exactly.
+
+    lut_scaling : {"shared", "per_output"}, default="shared"
+        How the uint8 tables are scaled. ``"shared"`` (the paper): one scale
+        for all outputs and one offset per codebook, so an output whose
+        table entries span a narrow range is resolved in only a few of the
+        256 levels. ``"per_output"``: one scale per output and one offset per
+        output and codebook, so every output uses the full 8-bit range. The
+        kernels are the same; only the de-quantization constants differ.
 
     n_candidate_dims : int, default=4
         Columns tried at each level of each hash tree: those with the largest
@@ -138,12 +147,14 @@ class MaddnessTransformer(
         Lookup tables, uint8 if ``quantize_luts`` else float64:
         ``luts_[m, c, k]`` approximates ``prototypes_[c, k] @ weights[:, m]``.
 
-    lut_offsets_ : ndarray of shape (n_codebooks_,)
-        Value of a zero entry of each codebook's quantized table (zeros if
-        the tables are not quantized).
+    lut_offsets_ : ndarray of shape (n_codebooks_,) or (n_outputs_, n_codebooks_)
+        Value of a zero entry of each codebook's quantized table, per output
+        if ``lut_scaling="per_output"`` (zeros if the tables are not
+        quantized).
 
-    lut_scale_ : float
-        Quantized units per unit of the tables (1 if not quantized).
+    lut_scale_ : float or ndarray of shape (n_outputs_,)
+        Quantized units per unit of the tables, per output if
+        ``lut_scaling="per_output"`` (1 if not quantized).
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -183,6 +194,7 @@ class MaddnessTransformer(
         "ridge_alpha": [Interval(Real, 0, None, closed="neither")],
         "quantize_luts": ["boolean"],
         "aggregation": [StrOptions({"average", "sum"})],
+        "lut_scaling": [StrOptions({"shared", "per_output"})],
         "n_candidate_dims": [Interval(Integral, 1, None, closed="left")],
         "split_objective": [StrOptions({"reconstruction", "product"})],
         "n_refinement_passes": [Interval(Integral, 0, None, closed="left")],
@@ -197,6 +209,7 @@ class MaddnessTransformer(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
+        lut_scaling="shared",
         n_candidate_dims=4,
         split_objective="reconstruction",
         n_refinement_passes=0,
@@ -207,6 +220,7 @@ class MaddnessTransformer(
         self.ridge_alpha = ridge_alpha
         self.quantize_luts = quantize_luts
         self.aggregation = aggregation
+        self.lut_scaling = lut_scaling
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
@@ -257,7 +271,14 @@ class MaddnessTransformer(
         self.n_outputs_ = n_features if weights is None else weights.shape[1]
         tables = build_tables(prototypes, weights)
         if self.quantize_luts:
-            self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(tables)
+            # Empty leaves are left out of the offsets and scales: their
+            # entries are never read, and an empty leaf's prototype (zero,
+            # or a ridge estimate from no rows) can stretch a table's range.
+            self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(
+                tables,
+                per_output=self.lut_scaling == "per_output",
+                reachable=reachable_leaves(self.split_thresholds_),
+            )
         else:
             if not np.isfinite(tables).all():
                 raise ValueError(
@@ -409,14 +430,16 @@ class MaddnessTransformer(
         return Y_hat
 
     def _bias(self, aggregation=None):
+        """Averaging bias per output, in quantized units: (n_outputs_,) array."""
         # The bias assumes a pair of entries has an odd sum half the time.
-        # All-zero tables (every float table constant, e.g. zero weights)
-        # never round, so their average is exact and has no bias.
+        # An output whose tables are all zero (e.g. a zero column of weights)
+        # never rounds, so its average is exact and has no bias.
         if aggregation is None:
             aggregation = self.aggregation
-        if aggregation == "average" and self.luts_.any():
-            return _reference.averaging_bias(self.n_codebooks_)
-        return 0.0
+        if aggregation != "average":
+            return np.zeros(self.n_outputs_)
+        bias = _reference.averaging_bias(self.n_codebooks_)
+        return np.where(self.luts_.any(axis=(1, 2)), bias, 0.0)
 
     def score(self, X, y=None):
         """Coefficient of determination of the approximation of ``X @ weights``.

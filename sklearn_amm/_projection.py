@@ -135,7 +135,10 @@ class MaddnessProjection(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
+        lut_scaling="shared",
         n_candidate_dims=4,
+        split_objective="reconstruction",
+        n_refinement_passes=0,
     ):
         self.estimator = estimator
         self.n_codebooks = n_codebooks
@@ -143,7 +146,10 @@ class MaddnessProjection(
         self.ridge_alpha = ridge_alpha
         self.quantize_luts = quantize_luts
         self.aggregation = aggregation
+        self.lut_scaling = lut_scaling
         self.n_candidate_dims = n_candidate_dims
+        self.split_objective = split_objective
+        self.n_refinement_passes = n_refinement_passes
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.

@@ -182,11 +182,11 @@ def dequantize(totals, offsets, scale, bias=0.0, dtype=np.float64):
     ----------
     totals : ndarray of shape (n_samples, n_outputs)
         From :func:`aggregate_sum` or :func:`aggregate_average`.
-    offsets : ndarray of shape (n_codebooks,)
-        Per-codebook table offsets.
-    scale : float
-        Shared table scale.
-    bias : float, default=0.0
+    offsets : ndarray of shape (n_codebooks,) or (n_outputs, n_codebooks)
+        Per-codebook table offsets, shared or per output.
+    scale : float or ndarray of shape (n_outputs,)
+        Table scale, shared or per output.
+    bias : float or ndarray of shape (n_outputs,), default=0.0
         Expected excess of the aggregation, in quantized units.
     dtype : {np.float32, np.float64}, default=np.float64
         Output dtype.
@@ -205,16 +205,17 @@ def dequantize(totals, offsets, scale, bias=0.0, dtype=np.float64):
 def dequantization_constants(offsets, scale, bias, dtype):
     """The multiplier and shift of :func:`dequantize`, rounded to ``dtype``.
 
-    Scalars for one shared scale (``offsets`` of shape (n_codebooks,)); arrays
-    of shape (n_outputs,) for per-output scales (``offsets`` of shape
-    (n_outputs, n_codebooks) and ``scale`` of shape (n_outputs,)).
+    Scalars for one shared scale (``offsets`` of shape (n_codebooks,)) and a
+    scalar ``bias``; otherwise arrays of shape (n_outputs,): for per-output
+    scales (``offsets`` of shape (n_outputs, n_codebooks) and ``scale`` of
+    shape (n_outputs,)) or a per-output ``bias``.
     """
     scale = np.asarray(scale, dtype=np.float64)
     multiplier = (1.0 / scale).astype(dtype)
-    shift = (np.sum(offsets, axis=-1) - bias / scale).astype(dtype)
-    if multiplier.ndim == 0:
+    shift = (np.sum(offsets, axis=-1) - np.asarray(bias) / scale).astype(dtype)
+    if multiplier.ndim == 0 and shift.ndim == 0:
         return dtype(multiplier), dtype(shift)
-    return multiplier, shift
+    return np.broadcast_arrays(multiplier, shift)
 
 
 def aggregate_float(codes, tables, dtype=np.float64):

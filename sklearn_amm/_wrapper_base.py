@@ -31,7 +31,10 @@ MADDNESS_PARAMETERS = (
     "ridge_alpha",
     "quantize_luts",
     "aggregation",
+    "lut_scaling",
     "n_candidate_dims",
+    "split_objective",
+    "n_refinement_passes",
 )
 
 MADDNESS_PARAMETER_CONSTRAINTS = {

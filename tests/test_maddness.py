@@ -377,8 +377,9 @@ def test_training_codes_are_the_learning_buckets(make_low_rank):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_codebooks", [2, 5, 16, 20])
 @pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("lut_scaling", ["shared", "per_output"])
 def test_transform_is_the_composition_of_reference_steps(
-    make_low_rank, monkeypatch, dtype, n_codebooks, chunked
+    make_low_rank, monkeypatch, dtype, n_codebooks, chunked, lut_scaling
 ):
     if chunked:
         # Make the aggregation process 7 rows at a time.
@@ -387,7 +388,9 @@ def test_transform_is_the_composition_of_reference_steps(
         )
     X = make_low_rank(1500, 24)
     B = np.random.default_rng(1).normal(size=(24, 5))
-    amm = MaddnessTransformer(B, n_codebooks=n_codebooks).fit(X[:1000])
+    amm = MaddnessTransformer(
+        B, n_codebooks=n_codebooks, lut_scaling=lut_scaling
+    ).fit(X[:1000])
     X_new = X[1000:].astype(dtype)
 
     codes = _reference.encode(X_new, amm.split_dims_, amm.split_thresholds_)
@@ -599,3 +602,32 @@ def test_fit_time_50000_by_512_float32():
         times.append(time.perf_counter() - start)
     assert min(times) < 10.0, f"fit took {times} s"
     assert amm.score(X[:2000]) > 0.5
+
+
+def test_per_output_scaling_resolves_outputs_of_small_range(make_low_rank):
+    # Output 1 is a thousand times smaller than output 0: with one shared
+    # scale it falls into a few quantization levels and its error is mostly
+    # rounding; its own scale removes that without touching output 0.
+    X = make_low_rank(3000, 24)
+    B = np.random.default_rng(2).normal(size=(24, 2)) * [1.0, 1e-3]
+    X_train, X_test = X[:2000], X[2000:]
+    Y = X_test @ B
+    errors = {}
+    for lut_scaling in ["shared", "per_output"]:
+        amm = MaddnessTransformer(B, n_codebooks=8, lut_scaling=lut_scaling)
+        Y_hat = amm.fit(X_train).transform(X_test)
+        errors[lut_scaling] = ((Y_hat - Y) ** 2).mean(axis=0) / Y.var(axis=0)
+        assert amm.lut_offsets_.ndim == (2 if lut_scaling == "per_output" else 1)
+    assert errors["per_output"][1] < 0.5 * errors["shared"][1]
+    assert errors["per_output"][0] == pytest.approx(errors["shared"][0], rel=0.05)
+
+
+def test_zero_weight_column_has_no_averaging_bias(make_low_rank):
+    # With per-output scales a zero column of weights gives all-zero
+    # quantized tables, which never round: its output is exactly zero.
+    X = make_low_rank(500, 16)
+    B = np.random.default_rng(0).normal(size=(16, 3))
+    B[:, 1] = 0.0
+    amm = MaddnessTransformer(B, n_codebooks=4, lut_scaling="per_output").fit(X)
+    assert not amm.luts_[1].any()
+    np.testing.assert_array_equal(amm.transform(X)[:, 1], 0.0)

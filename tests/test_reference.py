@@ -492,6 +492,59 @@ def test_quantize_tables_constant_tables():
     assert scale == 1.0
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_quantize_tables_per_output(seed):
+    # Output 1 spans a thousandth of output 0's range: with one shared scale
+    # it gets a few levels, with its own scale all 256.
+    tables = _random_tables(seed)
+    tables[1] *= 1e-3
+    q, offsets, scale = quantize_tables(tables, per_output=True)
+
+    assert offsets.shape == (3, 4) and scale.shape == (3,)
+    np.testing.assert_array_equal(offsets, tables.min(axis=2))
+    gaps = tables.max(axis=2) - offsets
+    np.testing.assert_allclose(scale, 255.0 / gaps.max(axis=1), rtol=1e-15)
+    for m in range(3):
+        assert q[m].max() == 255
+    np.testing.assert_array_equal(q.min(axis=2), 0)
+
+    dequantized = q / scale[:, None, None] + offsets[:, :, None]
+    error = np.abs(dequantized - tables).max(axis=(1, 2))
+    slack = 1e-12 * (np.abs(tables).max() + gaps.max())
+    assert (error <= 0.5 / scale + slack).all()
+    _, _, shared_scale = quantize_tables(tables)
+    assert error[1] < 0.5 / shared_scale / 100
+
+
+def test_quantize_tables_ignores_unreachable_leaves():
+    tables = _random_tables(0)
+    reachable = np.ones((4, 16), dtype=bool)
+    reachable[2, 5] = False
+    tables[:, 2, 5] = 1e6  # an empty leaf's entry, never read
+    q, offsets, scale = quantize_tables(tables, reachable=reachable)
+    q_ref, offsets_ref, scale_ref = quantize_tables(
+        np.where(reachable, tables, tables[:, :, :1])
+    )
+    np.testing.assert_array_equal(offsets, offsets_ref)
+    assert scale == scale_ref
+    np.testing.assert_array_equal(q[:, reachable], q_ref[:, reachable])
+    np.testing.assert_array_equal(q[:, 2, 5], 0)
+
+
+def test_dequantize_per_output_matches_one_output_at_a_time():
+    rng = np.random.default_rng(0)
+    totals = rng.integers(0, 4000, size=(7, 3))
+    offsets = rng.normal(size=(3, 5))
+    scale = np.array([2.0, 300.0, 0.5])
+    bias = np.array([1.5, 1.5, 0.0])
+    Y_hat = _reference.dequantize(totals, offsets, scale, bias)
+    for m in range(3):
+        expected = _reference.dequantize(
+            totals[:, m : m + 1], offsets[m], scale[m], bias[m]
+        )
+        np.testing.assert_array_equal(Y_hat[:, m : m + 1], expected)
+
+
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
 def test_quantize_tables_rejects_non_finite(bad):
     tables = _random_tables()
