@@ -75,18 +75,34 @@ def openmp_is_supported():
 KERNELS_DIR = "sklearn_amm/_kernels"
 
 
+def sanitizer_args():
+    """Compile and link flags for the sanitizers named in SKLEARN_AMM_SANITIZE.
+
+    For example ``SKLEARN_AMM_SANITIZE=address,undefined``, as
+    tools/sanitize.sh builds. Undefined behaviour is made fatal, like memory
+    errors. -O1 comes after -O3: the sanitizers' own advice, and with their
+    checks -O3 takes minutes to compile the SIMD scan.
+    """
+    sanitizers = os.environ.get("SKLEARN_AMM_SANITIZE", "").strip()
+    if not sanitizers:
+        return [], []
+    flags = [f"-fsanitize={sanitizers}", "-fno-sanitize-recover=all"]
+    return flags + ["-fno-omit-frame-pointer", "-g", "-O1"], flags
+
+
 def kernel_sources(*names):
     return [os.path.join(KERNELS_DIR, name) for name in names]
 
 
 def kernel_extensions():
-    """The compiled modules: each a Cython wrapper over a small C core.
+    """The compiled modules: Cython wrappers over small C cores, and _split, plain Cython.
 
-    Every extension compiles cpu_features.c, which tells the kernels what the
+    Every wrapper compiles cpu_features.c, which tells the kernels what the
     CPU supports; the SIMD kernels are compiled with function target
     attributes in their own C files and chosen at run time.
     """
     openmp_args = [OPENMP_FLAG] if openmp_is_supported() else []
+    sanitizer_compile_args, sanitizer_link_args = sanitizer_args()
     modules = {
         "_cpu": kernel_sources("_cpu.pyx", "cpu_features.c"),
         "_encode": kernel_sources(
@@ -94,8 +110,12 @@ def kernel_extensions():
             "encode.c",
             "encode_avx2.c",
             "encode_neon.c",
+            # encode_scan_dequantized scans the codes as it encodes them.
+            "scan.c",
+            "scan_x86.c",
             "cpu_features.c",
         ),
+        "_split": kernel_sources("_split.pyx"),
     }
     # The scan kernels: their wrapper and every C file of their core.
     if os.path.exists(os.path.join(KERNELS_DIR, "_scan.pyx")):
@@ -111,8 +131,8 @@ def kernel_extensions():
             sources=sources,
             include_dirs=[np.get_include(), KERNELS_DIR],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-            extra_compile_args=BASE_COMPILE_ARGS + openmp_args,
-            extra_link_args=openmp_args,
+            extra_compile_args=BASE_COMPILE_ARGS + openmp_args + sanitizer_compile_args,
+            extra_link_args=openmp_args + sanitizer_link_args,
             depends=[
                 os.path.join(KERNELS_DIR, name)
                 for name in os.listdir(KERNELS_DIR)

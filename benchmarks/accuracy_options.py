@@ -28,17 +28,31 @@ from sklearn_amm.datasets import load_image_filter_task, make_low_rank_product
 
 PAPER = dict(
     aggregation="average",
+    lut_scaling="shared",
     split_objective="reconstruction",
     n_candidate_dims=4,
     n_refinement_passes=0,
 )
+# Each option changed alone from the paper's configuration, then
+# combinations. "defaults" is whatever the library's defaults are.
 OPTIONS = {
     "paper": {},
     "sum": dict(aggregation="sum"),
+    "per_out": dict(lut_scaling="per_output"),
     "product": dict(split_objective="product"),
     "dims8": dict(n_candidate_dims=8),
     "refine1": dict(n_refinement_passes=1),
-    "defaults": None,  # the library's defaults, whatever they are
+    "po+prod": dict(lut_scaling="per_output", split_objective="product"),
+    "po+pr+r1": dict(
+        lut_scaling="per_output", split_objective="product", n_refinement_passes=1
+    ),
+    "all": dict(
+        aggregation="sum",
+        lut_scaling="per_output",
+        split_objective="product",
+        n_refinement_passes=1,
+    ),
+    "defaults": None,
 }
 
 

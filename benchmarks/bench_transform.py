@@ -19,13 +19,16 @@ Prints, in one run:
   or with fused float32 de-quantization, beside the rows per second at which
   the output could be written at the write bandwidth measured for its size;
 * what ``transform`` costs beyond its kernels at N=1000;
-* the 2-thread speed-up on the large shape.
+* the 2-thread speed-up on the large shape;
+* with ``--sections aggregation``: the cost of the exact-sum aggregation and
+  of per-output table scales against the paper's setting.
 
 Every time is the median of at least 7 repeats (more for short ones). Data
 are synthetic low-rank Gaussian rows; models are fitted on 10000 rows,
 which does not change the speed of transform.
 """
 
+import argparse
 import platform
 import time
 
@@ -315,13 +318,79 @@ def threads_table(large):
         )
 
 
+def aggregation_table():
+    """Cost of the table options: transform time against the paper's setting.
+
+    The paper's setting is the averaging aggregation with one shared table
+    scale; each other combination is fitted from the same rows and timed in
+    the same loop, interleaved, so that machine noise hits all alike.
+    """
+    print("table options, transform time over the paper's (average, shared), 1 thread,")
+    print("float32 F, C=16, assume_finite=True")
+    options = [
+        ("average", "shared"),
+        ("sum", "shared"),
+        ("average", "per_output"),
+        ("sum", "per_output"),
+    ]
+    header = f"{'task':<12} {'paper ms':>9} " + " ".join(
+        f"{a + '/' + s:>19}" for a, s in options[1:]
+    )
+    print(header)
+    print("-" * len(header))
+    for name, n_samples, n_features, n_outputs in SHAPES:
+        X64 = low_rank_rows(n_samples + N_FIT, n_features, seed=n_features)
+        W = np.random.default_rng(1).normal(size=(n_features, n_outputs))
+        X = np.asarray(X64[N_FIT:], dtype=np.float32, order="F")
+        models = [
+            MaddnessTransformer(
+                W, n_codebooks=16, aggregation=aggregation, lut_scaling=scaling
+            ).fit(X64[:N_FIT])
+            for aggregation, scaling in options
+        ]
+        times = [[] for _ in models]
+        with threadpool_limits(limits=1), sklearn.config_context(assume_finite=True):
+            for _ in range(5):
+                for model, model_times in zip(models, times):
+                    model_times.append(median_seconds(lambda: model.transform(X)))
+        medians = [np.median(t) for t in times]
+        print(
+            f"{name:<12} {medians[0] * 1e3:>9.3f} "
+            + " ".join(f"{m / medians[0]:>19.3f}" for m in medians[1:])
+        )
+    print("ratios above 1 are slower than the paper's setting")
+    print()
+
+
+SECTIONS = {
+    "transform": None,  # needs the read bandwidth; see main
+    "scan": scan_table,
+    "overhead": overhead_table,
+    "threads": None,  # needs the large model of "transform"
+    "aggregation": aggregation_table,
+}
+
+
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=list(SECTIONS),
+        default=["transform", "scan", "overhead", "threads"],
+        help="tables to print (default: all but 'aggregation')",
+    )
+    sections = parser.parse_args().sections
     read_bandwidth = read_bandwidth_bytes_per_second()
     print_environment(read_bandwidth)
-    large = transform_table(read_bandwidth)
-    scan_table()
-    overhead_table()
-    threads_table(large)
+    large = None
+    if "transform" in sections or "threads" in sections:
+        large = transform_table(read_bandwidth)
+    for section in ("scan", "overhead", "aggregation"):
+        if section in sections:
+            SECTIONS[section]()
+    if "threads" in sections:
+        threads_table(large)
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def make_dask_rows(n_rows, chunk_rows, W, seed):
     )
 
 
-def time_transform(amm, X, repeats):
+def transform_seconds(amm, X, repeats):
     """Seconds of each of ``repeats`` transforms of the in-memory rows ``X``."""
     seconds = []
     for _ in range(repeats):
@@ -74,7 +74,7 @@ def n_scheduler_tasks(dask_scheduler):
     return len(dask_scheduler.tasks)
 
 
-def time_on_cluster(amm, n_workers, args, W):
+def cluster_transform_seconds(amm, n_workers, args, W):
     """Seconds of each transform of ``args.rows`` rows held by ``n_workers`` workers."""
     from distributed import Client, LocalCluster, wait
 
@@ -134,11 +134,11 @@ def main():
         chunk = low_rank_rows((0, 1), args.chunk_rows, W, seed=1)
         results["in memory, 1 thread, one chunk"] = (
             args.chunk_rows,
-            time_transform(amm, chunk, args.repeats),
+            transform_seconds(amm, chunk, args.repeats),
         )
     for n_workers in (1, 2):
         label = f"LocalCluster, {n_workers} worker{'s' * (n_workers > 1)} x 1 thread"
-        results[label] = (args.rows, time_on_cluster(amm, n_workers, args, W))
+        results[label] = (args.rows, cluster_transform_seconds(amm, n_workers, args, W))
     # Other jobs on the machine take CPU from the workers: say how busy it was.
     load_after = os.getloadavg()[0]
     print(f"load average (1 min) before: {load_before:.1f}, after: {load_after:.1f}")

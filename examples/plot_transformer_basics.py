@@ -70,13 +70,13 @@ plt.show()
 # ----------------------------------------------------
 # For each output ``m``, codebook ``c`` and leaf ``k`` the table holds the
 # product of the leaf's prototype with ``B[:, m]``, quantized to one byte
-# with an offset per codebook and one scale for everything. Summing the
-# entries a row's codes select, and de-quantizing, gives its product.
-print("tables:", amm.luts_.shape, amm.luts_.dtype, f"scale {amm.lut_scale_:.3f}")
+# with an offset per output and codebook and one scale per output. Summing
+# the entries a row's codes select, and de-quantizing, gives its product.
 row, m = 0, 0
+print("tables:", amm.luts_.shape, amm.luts_.dtype, f"scale of output {m}: {amm.lut_scale_[m]:.3f}")
 entries = amm.luts_[m, np.arange(amm.n_codebooks_), codes[row]].astype(int)
 byte_sum = entries.sum()
-by_hand = byte_sum / amm.lut_scale_ + amm.lut_offsets_.sum()
+by_hand = byte_sum / amm.lut_scale_[m] + amm.lut_offsets_[m].sum()
 print(f"row {row}, output {m}: entries {entries.tolist()}")
 print(f"exact byte sum {byte_sum} -> {by_hand:.3f}; exact product {Y[row, m]:.3f}")
 print(f"transform (averaging, bias removed): {Y_hat[row, m]:.3f}")

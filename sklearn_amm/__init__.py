@@ -9,11 +9,13 @@ from ._kernel_approximation import (
 )
 from ._linear_model import MaddnessClassifier, MaddnessRegressor
 from ._maddness import MaddnessTransformer
+from ._persistence import InconsistentVersionWarning, skops_trusted_types
 from ._projection import MaddnessProjection
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "InconsistentVersionWarning",
     "MaddnessClassifier",
     "MaddnessNystroem",
     "MaddnessProjection",
@@ -24,4 +26,5 @@ __all__ = [
     "__version__",
     "map_row_chunks",
     "show_config",
+    "skops_trusted_types",
 ]

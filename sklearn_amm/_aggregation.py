@@ -21,6 +21,8 @@ Three kinds of result:
 import numpy as np
 
 from . import _reference
+from ._encoding import thresholds_for_dtype
+from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
 from ._layout import n_padded_codebooks
 from ._simd import active_level
@@ -80,7 +82,15 @@ def aggregate_totals(packed, tables, n_samples, n_codebooks, average, level=None
 
 
 def aggregate_dequantized(
-    packed, tables, n_samples, n_codebooks, average, multiplier, shift, level=None
+    packed,
+    tables,
+    n_samples,
+    n_codebooks,
+    average,
+    multiplier,
+    shift,
+    level=None,
+    out=None,
 ):
     """De-quantized totals of packed codes, in the dtype of ``multiplier``.
 
@@ -91,17 +101,67 @@ def aggregate_dequantized(
     multiplier, shift : ndarray of shape (n_outputs,), dtype={np.float32, np.float64}
         Output ``m`` is ``float(total) * multiplier[m] + shift[m]``, with
         two roundings in this dtype; see :func:`dequantization_arrays`.
+    out : ndarray of shape (n_outputs, n_samples), default=None
+        Where to write, dtype ``multiplier.dtype``, each row contiguous (any
+        distance between rows, e.g. a block of columns of a larger array);
+        None allocates it.
 
     Returns
     -------
     Y_hat : ndarray of shape (n_outputs, n_samples), dtype=multiplier.dtype
+        ``out`` if given.
     """
-    Y_hat = np.empty((tables.shape[0], n_samples), dtype=multiplier.dtype)
+    if out is None:
+        out = np.empty((tables.shape[0], n_samples), dtype=multiplier.dtype)
     scan_dequantized(
         packed,
         tables,
         n_samples,
         n_codebooks,
+        average,
+        multiplier,
+        shift,
+        out,
+        active_level() if level is None else level,
+    )
+    return out
+
+
+def encode_and_aggregate_dequantized(
+    X, split_dims, thresholds, tables, average, multiplier, shift, level=None
+):
+    """De-quantized totals of validated rows, encoded and scanned in one pass.
+
+    What :func:`._encoding.encode_packed_rows` then
+    :func:`aggregate_dequantized` give, bit for bit, but each thread scans
+    the codes of its rows as soon as it has encoded them: the codes of all
+    the rows never exist at once, so the memory used beyond ``X`` and the
+    result is a small buffer per thread however many rows there are.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), dtype={np.float32, np.float64}
+        Validated rows, any strides. Not copied.
+    split_dims : ndarray of shape (n_codebooks, 4)
+        Column compared at each level of each tree.
+    thresholds : ndarray of shape (n_codebooks, 4, 8)
+        Thresholds in any float dtype (see
+        :func:`._encoding.thresholds_for_dtype`).
+    tables, average, level
+        As in :func:`aggregate_totals`.
+    multiplier, shift : ndarray of shape (n_outputs,), dtype=X.dtype
+        As in :func:`aggregate_dequantized`.
+
+    Returns
+    -------
+    Y_hat : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
+    """
+    Y_hat = np.empty((tables.shape[0], X.shape[0]), dtype=X.dtype)
+    encode_scan_dequantized(
+        X,
+        np.ascontiguousarray(split_dims, dtype=np.intp),
+        thresholds_for_dtype(thresholds, X.dtype),
+        tables,
         average,
         multiplier,
         shift,

@@ -21,10 +21,14 @@ def thresholds_for_dtype(thresholds, dtype):
     """
     if thresholds.dtype == dtype or dtype == np.float64:
         return np.ascontiguousarray(thresholds, dtype=dtype)
-    rounded = thresholds.astype(np.float32)
-    np.nextafter(
-        rounded, np.float32(-np.inf), out=rounded, where=rounded > thresholds
-    )
+    # A threshold beyond the float32 range (learned from wide float64 rows)
+    # becomes +-inf, and +inf is then stepped down to the largest float32:
+    # the right answer for every float32 value, so the overflow is no news.
+    with np.errstate(over="ignore"):
+        rounded = thresholds.astype(np.float32)
+        np.nextafter(
+            rounded, np.float32(-np.inf), out=rounded, where=rounded > thresholds
+        )
     return rounded
 
 

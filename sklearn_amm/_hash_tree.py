@@ -12,11 +12,15 @@ comparisons and no multiplication::
 Learning grows the tree level by level, greedily: at each level it tries the
 few columns with the largest within-bucket SSE and keeps the one whose best
 per-bucket thresholds leave the smallest total SSE.
+
+The search for each bucket's best threshold is
+:func:`~sklearn_amm._split_search.optimal_split_sorted`; learning runs its
+compiled version, which scores all the buckets of a level in one call.
 """
 
 import numpy as np
 
-from ._split_search import optimal_split_sorted
+from ._kernels._split import split_level
 
 N_LEVELS = 4
 N_LEAVES = 2**N_LEVELS
@@ -57,40 +61,55 @@ def learn_hash_tree(X_block, n_candidate_dims=4, targets=None, column_weights=No
         Leaf (code, 0..15) of each training row. It equals what encoding the
         training rows with ``split_dims`` and ``thresholds`` gives.
     """
+    # Rows are gathered by index, here and in the kernel: a contiguous copy
+    # makes each row one short run instead of a slice of a wide array.
+    X_block = np.ascontiguousarray(X_block, dtype=np.float64)
     n_samples = X_block.shape[0]
-    if targets is None:
-        targets = X_block
+    targets = (
+        X_block if targets is None else np.ascontiguousarray(targets, dtype=np.float64)
+    )
     split_dims = np.zeros(N_LEVELS, dtype=np.intp)
     thresholds = np.full((N_LEVELS, MAX_NODES), np.inf)
     nodes = np.zeros(n_samples, dtype=np.intp)
-    # Rows sorted by each column that has been a candidate, computed once:
-    # filtering this order by bucket gives each bucket's rows already sorted
-    # (ties in row order, as a stable sort of the bucket would).
+    # Each column that has been a candidate, contiguous (the kernel reads it
+    # in random order), and its rows sorted by value, computed once: filtering
+    # this order by bucket gives each bucket's rows already sorted (ties in
+    # row order, as a stable sort of the bucket would).
+    columns = {}
     sorted_rows = {}
 
     for level in range(N_LEVELS):
         n_nodes = 2**level
-        buckets = [X_block[nodes == node] for node in range(n_nodes)]
+        if level == 0:
+            buckets = [X_block]  # every row, in row order: no need for a copy
+        else:
+            buckets = [X_block[nodes == node] for node in range(n_nodes)]
         candidates = _candidate_dims(buckets, n_candidate_dims, column_weights)
 
         best_loss = np.inf
+        level_thresholds = np.empty(n_nodes)
+        bucket_losses = np.empty(n_nodes)
         for dim in candidates:
-            if dim not in sorted_rows:
-                sorted_rows[dim] = np.argsort(X_block[:, dim], kind="stable")
-            rows = sorted_rows[dim]
-            row_nodes = nodes[rows]
-            bucket_rows = [rows[row_nodes == node] for node in range(n_nodes)]
-            splits = [
-                optimal_split_sorted(X_block[rows_b, dim], targets[rows_b])
-                for rows_b in bucket_rows
-            ]
-            loss = sum(bucket_loss for _, bucket_loss in splits)
+            if dim not in columns:
+                columns[dim] = np.ascontiguousarray(X_block[:, dim])
+                sorted_rows[dim] = _stable_argsort(columns[dim])
+            split_level(
+                columns[dim],
+                targets,
+                sorted_rows[dim],
+                nodes,
+                level_thresholds,
+                bucket_losses,
+            )
+            # Added in node order, one by one (np.sum would add in pairs): the
+            # last bits of the loss decide between candidates that tie.
+            loss = sum(bucket_losses.tolist())
             # Strict comparison: on a tie the first candidate evaluated (the
             # one with the smaller SSE) wins, as in the reference learner.
             if loss < best_loss:
                 best_loss = loss
                 best_dim = dim
-                best_thresholds = [threshold for threshold, _ in splits]
+                best_thresholds = level_thresholds.copy()
 
         split_dims[level] = best_dim
         thresholds[level, :n_nodes] = best_thresholds
@@ -118,6 +137,30 @@ def product_targets(X_block, weights_block):
     keep = eigenvalues > eigenvalues.max(initial=0.0) * 1e-12
     root = eigenvectors[:, keep] * np.sqrt(eigenvalues[keep])
     return X_block @ root, np.diag(gram).copy()
+
+
+def _stable_argsort(values):
+    """``np.argsort(values, kind="stable")``, about twice as fast.
+
+    NumPy's default sort is several times faster than its stable sort, but
+    leaves equal values in any order. They are put back in row order by
+    sorting the keys ``run * n + row``, where ``run`` numbers the runs of
+    equal sorted values: distinct integers, which sort fast too.
+    """
+    n_values = len(values)
+    order = np.argsort(values)
+    sorted_values = values[order]
+    if n_values and np.isnan(sorted_values[-1]):
+        # NaN sorts last but is not equal to itself: NaNs would form no run.
+        return np.argsort(values, kind="stable")
+    ties = sorted_values[1:] == sorted_values[:-1]
+    if not ties.any():
+        return order
+    runs = np.zeros(n_values, dtype=np.int64)
+    np.cumsum(~ties, out=runs[1:])
+    keys = runs * n_values + order
+    keys.sort()
+    return (keys % n_values).astype(np.intp)
 
 
 def _candidate_dims(buckets, n_candidate_dims, column_weights=None):

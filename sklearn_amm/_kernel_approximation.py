@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._persistence import VersionedStateMixin
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     MaddnessParamsMixin,
@@ -28,6 +29,7 @@ from ._wrapper_base import (
 
 
 class _BaseMaddnessFourierSampler(
+    VersionedStateMixin,
     MaddnessParamsMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -181,10 +183,10 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.gamma = gamma
         self.n_components = n_components
@@ -282,10 +284,10 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.skewedness = skewedness
         self.n_components = n_components
@@ -346,6 +348,7 @@ def _inverse_norms(sq_norms):
 
 @insert_maddness_parameter_docs
 class MaddnessNystroem(
+    VersionedStateMixin,
     MaddnessParamsMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -455,10 +458,10 @@ class MaddnessNystroem(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.kernel = kernel
         self.gamma = gamma

@@ -44,8 +44,9 @@ def pack_codes(codes):
     )
     padded[:n_samples, :n_codebooks] = codes
     pairs = padded[:, 0::2] | (padded[:, 1::2] << 4)
+    # The pair count is spelled out: with no rows, -1 could stand for any.
     return np.ascontiguousarray(
-        pairs.reshape(n_blocks, ROWS_PER_BLOCK, -1).transpose(0, 2, 1)
+        pairs.reshape(n_blocks, ROWS_PER_BLOCK, pairs.shape[1]).transpose(0, 2, 1)
     )
 
 

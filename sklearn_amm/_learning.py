@@ -19,6 +19,10 @@ from ._blocks import codebook_bounds
 from ._hash_tree import MAX_NODES, N_LEVELS, learn_hash_tree, product_targets
 from ._prototypes import bucket_means, one_hot_codes, ridge_refit
 
+# Targets of the split search during backfitting: enough for the residual of
+# a typical block of columns, few enough that a pass costs about one fit.
+MAX_BACKFIT_TARGETS = 32
+
 
 def learn_codebooks(
     X,
@@ -92,7 +96,9 @@ def _backfit_trees(X, weights, codes, bounds, prototypes, set_tree):
 
     After codebook ``c``'s tree is relearned, its contribution becomes the
     mean residual of each new leaf (the best constant per leaf), so the next
-    codebook sees an up-to-date residual.
+    codebook sees an up-to-date residual. The leaf values only steer the
+    trees (the prototypes are refit afterwards), so with many outputs the
+    whole pass runs in the residual's leading principal coordinates.
     """
     Y = X if weights is None else X @ weights
     # Per codebook, the value each leaf adds to the product: (C, 16, n_outputs).
@@ -100,6 +106,11 @@ def _backfit_trees(X, weights, codes, bounds, prototypes, set_tree):
     residual = Y.copy()
     for c in range(codes.shape[1]):
         residual -= leaf_values[c][codes[:, c]]
+    basis = _principal_basis(residual)
+    if basis is not None:
+        # Projection is linear: adding and removing leaf values commutes with it.
+        residual = residual @ basis
+        leaf_values = leaf_values @ basis
     for c in range(codes.shape[1]):
         residual += leaf_values[c][codes[:, c]]
         start, stop = bounds[c], bounds[c + 1]
@@ -110,6 +121,29 @@ def _backfit_trees(X, weights, codes, bounds, prototypes, set_tree):
         set_tree(c, residual, column_weights)
         leaf_values[c] = _leaf_means(residual, codes[:, c])
         residual -= leaf_values[c][codes[:, c]]
+
+
+def _principal_basis(residual, max_targets=MAX_BACKFIT_TARGETS):
+    """Leading principal directions of the residual, or None if it is narrow.
+
+    The split search costs time in proportion to the number of targets, and
+    a residual has one per output (512 for the identity on 512 columns). Its
+    within-leaf SSE is the sum of the SSEs of its principal coordinates, so
+    splits scored on the leading ones see most of it. The basis is computed
+    once per pass, from the residual of all codebooks: each tree's own
+    residual differs from it by one codebook's contribution, and one
+    eigendecomposition per tree would cost more than the trees themselves.
+    With at most ``max_targets`` outputs the residual is used as it is.
+
+    Returns
+    -------
+    basis : ndarray of shape (n_outputs, max_targets) or None
+    """
+    if residual.shape[1] <= max_targets:
+        return None
+    centred = residual - residual.mean(axis=0)
+    _, eigenvectors = np.linalg.eigh(centred.T @ centred)
+    return eigenvectors[:, -max_targets:]
 
 
 def _leaf_means(values, leaves):

@@ -18,6 +18,7 @@ from sklearn.utils.extmath import softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._persistence import VersionedStateMixin
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     InnerEstimatorMixin,
@@ -129,7 +130,11 @@ def _dense_coef(estimator):
 
 
 class _BaseMaddnessLinearModel(
-    InnerEstimatorMixin, MaddnessParamsMixin, MetaEstimatorMixin, BaseEstimator
+    VersionedStateMixin,
+    InnerEstimatorMixin,
+    MaddnessParamsMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """Fit the inner linear model, then MADDNESS on ``X`` with ``B = coef_.T``."""
 
@@ -145,10 +150,10 @@ class _BaseMaddnessLinearModel(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.estimator = estimator
         self.n_codebooks = n_codebooks

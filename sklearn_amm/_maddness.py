@@ -15,40 +15,96 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _reference
-from ._aggregation import aggregate_dequantized, dequantization_arrays
-from ._encoding import encode_packed_rows, encode_rows
+from ._aggregation import (
+    aggregate_dequantized,
+    dequantization_arrays,
+    encode_and_aggregate_dequantized,
+)
+from ._encoding import encode_rows
 from ._hash_tree import reachable_leaves
-from ._layout import pack_codes, pad_tables
+from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
 from ._learning import learn_codebooks
+from ._persistence import VersionedStateMixin
 from ._tables import build_tables, quantize_tables
 
 # Rows per chunk in the NumPy aggregation of float tables, sized so that the
 # gathered table entries of one chunk stay around a few megabytes.
 _AGGREGATION_CHUNK_ENTRIES = 1 << 22
 
+# Bytes of codes per chunk of rows when transform aggregates float tables:
+# the memory it needs beyond X and its result stays a few megabytes however
+# many rows there are (the codes of 10 million rows at C=16 take 160 MB),
+# while each chunk is large enough that waking the encoder's threads, which
+# can take a scheduler slice on a busy machine, costs little. (Quantized
+# tables need no chunks: the fused kernel keeps codes per thread.)
+_FLOAT_CHUNK_CODE_BYTES = 1 << 22
 
-def _check_split_search_range(X):
+
+def _chunk_rows(budget, row_cost):
+    """Rows per chunk: as many as ``budget`` allows at ``row_cost`` each.
+
+    A multiple of the encoder's 32-row blocks when there is room for one, so
+    that only the last chunk ends in a partial block.
+    """
+    rows = max(1, budget // row_cost)
+    return rows if rows < ROWS_PER_BLOCK else rows - rows % ROWS_PER_BLOCK
+
+
+def _row_chunks(X, chunk_rows):
+    """``(rows, X[rows])`` for consecutive slices of ``chunk_rows`` rows.
+
+    ``X`` itself when it fits in one chunk, so that the kernels get the
+    caller's array (no new view) in the common case.
+    """
+    n_samples = X.shape[0]
+    if n_samples <= chunk_rows:
+        yield slice(0, n_samples), X
+        return
+    for start in range(0, n_samples, chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        yield rows, X[rows]
+
+
+def _check_split_search_range(X, weights=None):
     """Raise a ValueError if the split search's float64 sums would overflow.
 
     For a column of range ``r`` over ``n`` rows, the within-bucket SSE is at
     most ``n * r**2 / 4`` and the squared partial sums of the search are at
     most ``n`` times the SSE, so ``n**2 * sum(r**2) / 4`` bounds every
     intermediate. Past about 1e150 it overflows, and the search would
-    silently score splits with ``inf`` or ``nan``.
+    silently score splits with ``inf`` or ``nan`` (or find no split at all).
+    The searches on products (the product objective, backfitting) score
+    ``X @ weights``, whose ranges are at most those of ``X`` times the norm
+    of ``weights``, so the bound is multiplied by its squared norm.
+
+    NaN or infinity in ``X`` makes the bound non-finite too: they reach this
+    point only under ``assume_finite=True``, which skips scikit-learn's
+    check, and get their own message (nothing can be learned from them).
     """
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):
         bound = np.sum(np.square(np.ptp(X, axis=0))) * (n_samples**2 / 4)
+        if weights is not None:
+            bound *= max(1.0, np.sum(np.square(weights)))
     if not np.isfinite(bound):
+        if not np.isfinite(X).all():
+            raise ValueError(
+                "Input X contains NaN or infinity, which fit cannot learn from, "
+                "even under assume_finite=True."
+            )
         raise ValueError(
             "X is too large to learn from: the squared deviations of its "
-            "columns, summed over the rows, overflow float64. Rescale X (for "
-            "example with StandardScaler) before fitting."
+            "columns (times the squared norm of weights), summed over the "
+            "rows, overflow float64. Rescale X (for example with "
+            "StandardScaler) or weights before fitting."
         )
 
 
 class MaddnessTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+    VersionedStateMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    BaseEstimator,
 ):
     """Approximate the product ``X @ weights`` with MADDNESS.
 
@@ -81,8 +137,8 @@ class MaddnessTransformer(
         its leaf mean. Must be > 0.
 
     quantize_luts : bool, default=True
-        If True, lookup tables are uint8 with one offset per codebook (see
-        ``lut_scaling``), as the fast kernels need. If False, tables stay
+        If True, lookup tables are uint8 with offsets and scales set by
+        ``lut_scaling``, as the fast kernels need. If False, tables stay
         float64 and entries are summed exactly; ``aggregation`` and
         ``lut_scaling`` are then ignored.
 
@@ -91,30 +147,33 @@ class MaddnessTransformer(
         16 codebooks pairwise in uint8 (the paper's fast path) and removes
         the expected rounding bias; ``"sum"`` adds them exactly.
 
-    lut_scaling : {"shared", "per_output"}, default="shared"
-        How the uint8 tables are scaled. ``"shared"`` (the paper): one scale
-        for all outputs and one offset per codebook, so an output whose
-        table entries span a narrow range is resolved in only a few of the
-        256 levels. ``"per_output"``: one scale per output and one offset per
-        output and codebook, so every output uses the full 8-bit range. The
-        kernels are the same; only the de-quantization constants differ.
+    lut_scaling : {"per_output", "shared"}, default="per_output"
+        How the uint8 tables are scaled. ``"per_output"``: one scale per
+        output and one offset per output and codebook, so every output uses
+        the full 8-bit range. ``"shared"`` (the paper): one scale for all
+        outputs and one offset per codebook, so an output whose table entries
+        span a narrow range is resolved in only a few of the 256 levels
+        (random-feature kernels on standardized data lose most of their
+        accuracy so). The kernels and their speed are the same; only the
+        de-quantization constants differ.
 
     n_candidate_dims : int, default=4
         Columns tried at each level of each hash tree: those with the largest
         within-bucket variance.
 
-    split_objective : {"reconstruction", "product"}, default="reconstruction"
-        What the hash trees' splits minimise. ``"reconstruction"`` (the
-        paper): the SSE of each codebook's block of columns.
-        ``"product"``: the SSE of the block's contribution to
-        ``X @ weights``, so leaves group rows whose products are alike. The
-        same when ``weights`` is None.
+    split_objective : {"product", "reconstruction"}, default="product"
+        What the hash trees' splits minimise. ``"product"``: the SSE of each
+        codebook's block's contribution to ``X @ weights``, so leaves group
+        rows whose products are alike. ``"reconstruction"`` (the paper): the
+        SSE of the block of columns itself. The same when ``weights`` is
+        None.
 
-    n_refinement_passes : int, default=0
+    n_refinement_passes : int, default=1
         Backfitting passes after the first fit: each relearns every tree, in
         turn, on the part of ``X @ weights`` the other codebooks leave
         unexplained, then refits the prototypes. Each pass costs about one
-        more fit and usually lowers the error; 0 is the paper's method.
+        more fit; the first usually lowers the error most. 0 is the paper's
+        method.
 
     Attributes
     ----------
@@ -209,10 +268,10 @@ class MaddnessTransformer(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.weights = weights
         self.n_codebooks = n_codebooks
@@ -249,7 +308,10 @@ class MaddnessTransformer(
         # Learning statistics are float64 whatever the input dtype: the
         # authors' float32 sums lose precision on large training sets.
         X64 = np.asarray(X, dtype=np.float64)
-        _check_split_search_range(X64)
+        searches_products = (
+            self.split_objective == "product" or self.n_refinement_passes > 0
+        )
+        _check_split_search_range(X64, weights if searches_products else None)
         (
             self.codebook_bounds_,
             self.split_dims_,
@@ -297,6 +359,14 @@ class MaddnessTransformer(
         weights = check_array(
             self.weights, dtype=np.float64, input_name="weights", copy=True
         )
+        # Checked even under assume_finite (which skips check_array's test):
+        # the tables of non-finite weights are meaningless, and weights are
+        # small next to the fit.
+        if not np.isfinite(weights).all():
+            raise ValueError(
+                "Input weights contains NaN or infinity, which fit cannot use, "
+                "even under assume_finite=True."
+            )
         if weights.shape[0] != n_features:
             raise ValueError(
                 f"weights has {weights.shape[0]} rows, but X has {n_features} "
@@ -362,24 +432,44 @@ class MaddnessTransformer(
     def _transform(self, X):
         """Approximate ``X @ weights`` for validated ``X``.
 
-        Quantized tables go through the compiled scan, which writes the
-        de-quantized (n_outputs, n_samples) result directly; its transpose is
-        returned, Fortran-ordered, without a copy.
+        Quantized tables go through the fused compiled encoder and scan,
+        which writes the de-quantized (n_outputs, n_samples) result directly;
+        its transpose is returned, Fortran-ordered, without a copy. Float
+        tables are aggregated in NumPy a chunk of rows at a time. Either way
+        the memory used beyond ``X`` and the result is bounded by a small
+        constant, not proportional to the number of rows.
         """
+        dtype = X.dtype.type
         if not self.quantize_luts:
-            codes = encode_rows(X, self.split_dims_, self.split_thresholds_)
-            return self._aggregate(codes, X.dtype.type)
-        packed = encode_packed_rows(
-            X, self.split_dims_, self.split_thresholds_, self.n_codebooks_
+            Y_hat = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
+            chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
+            for rows, X_rows in _row_chunks(X, chunk):
+                codes = encode_rows(X_rows, self.split_dims_, self.split_thresholds_)
+                self._aggregate(codes, dtype, out=Y_hat[rows])
+            return Y_hat
+        tables, multiplier, shift = self._scan_constants(dtype)
+        Y_hat = encode_and_aggregate_dequantized(
+            X,
+            self.split_dims_,
+            self.split_thresholds_,
+            tables,
+            self.aggregation == "average",
+            multiplier,
+            shift,
         )
-        return self._scan_packed(packed, X.shape[0], X.dtype.type)
+        return Y_hat.T
 
-    def _scan_packed(self, packed, n_samples, dtype):
+    def _scan_constants(self, dtype):
+        """Padded tables, multiplier and shift of the scan, for ``dtype`` output."""
         scan = getattr(self, "_scan_inputs", None)
-        if scan is None:  # fitted before the scan existed, e.g. unpickled
+        if scan is None:  # fitted before the scan existed
             scan = self._prepare_scan()
         tables, constants = scan
         multiplier, shift = constants[self.aggregation][dtype]
+        return tables, multiplier, shift
+
+    def _scan_packed(self, packed, n_samples, dtype):
+        tables, multiplier, shift = self._scan_constants(dtype)
         Y_hat = aggregate_dequantized(
             packed,
             tables,
@@ -390,6 +480,14 @@ class MaddnessTransformer(
             shift,
         )
         return Y_hat.T
+
+    # The scan's padded tables and constants: derived from luts_, so not
+    # saved with the estimator (see VersionedStateMixin).
+    _derived_attributes = ("_scan_inputs",)
+
+    def _rebuild_derived(self):
+        if hasattr(self, "luts_"):
+            self._scan_inputs = self._prepare_scan()
 
     def _prepare_scan(self):
         """What the compiled scan needs, computed once at fit.
@@ -415,13 +513,19 @@ class MaddnessTransformer(
         }
         return pad_tables(self.luts_), constants
 
-    def _aggregate(self, codes, dtype):
-        """Approximate products from (n_samples, n_codebooks) codes."""
+    def _aggregate(self, codes, dtype, out=None):
+        """Approximate products from (n_samples, n_codebooks) codes.
+
+        ``out``, for float tables, is the (n_samples, n_outputs_) array to
+        write; None allocates it.
+        """
         if self.quantize_luts:
             return self._scan_packed(pack_codes(codes), codes.shape[0], dtype)
         # Float tables: the NumPy reference, in chunks of a few megabytes.
         n_samples = codes.shape[0]
-        Y_hat = np.empty((n_samples, self.n_outputs_), dtype=dtype)
+        Y_hat = out
+        if Y_hat is None:
+            Y_hat = np.empty((n_samples, self.n_outputs_), dtype=dtype)
         chunk = _AGGREGATION_CHUNK_ENTRIES // (self.n_outputs_ * self.n_codebooks_)
         chunk = max(1, chunk)
         for start in range(0, n_samples, chunk):

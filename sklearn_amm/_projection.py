@@ -12,6 +12,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._persistence import VersionedStateMixin
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     InnerEstimatorMixin,
@@ -51,6 +52,7 @@ def affine_map(transformer, n_features):
 
 @insert_maddness_parameter_docs
 class MaddnessProjection(
+    VersionedStateMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
     ClassNamePrefixFeaturesOutMixin,
@@ -135,10 +137,10 @@ class MaddnessProjection(
         ridge_alpha=1.0,
         quantize_luts=True,
         aggregation="average",
-        lut_scaling="shared",
+        lut_scaling="per_output",
         n_candidate_dims=4,
-        split_objective="reconstruction",
-        n_refinement_passes=0,
+        split_objective="product",
+        n_refinement_passes=1,
     ):
         self.estimator = estimator
         self.n_codebooks = n_codebooks

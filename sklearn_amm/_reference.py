@@ -8,7 +8,9 @@ The steps, for rows ``X`` and a known matrix ``B`` (``weights``)::
 
     codes  = encode(X, split_dims, thresholds)          # g(A): comparisons only
     tables = build_tables(prototypes, B)                # h(B), offline
-    q, offsets, scale = quantize_tables(tables)         # uint8 tables
+    q, offsets, scale = quantize_tables(
+        tables, reachable=reachable_leaves(thresholds)
+    )                                                   # uint8 tables
     totals = aggregate_average(codes, q)                # f: adds bytes
     Y_hat  = dequantize(totals, offsets, scale, bias=averaging_bias(C))
 
@@ -20,7 +22,7 @@ module covers the whole method.
 import numpy as np
 
 from ._blocks import codebook_bounds
-from ._hash_tree import N_LEVELS, learn_hash_tree
+from ._hash_tree import N_LEVELS, learn_hash_tree, reachable_leaves
 from ._prototypes import bucket_means, ridge_refit
 from ._split_search import optimal_split
 from ._tables import build_tables, quantize_tables
@@ -32,6 +34,7 @@ __all__ = [
     "bucket_means",
     "ridge_refit",
     "build_tables",
+    "reachable_leaves",
     "quantize_tables",
     "encode",
     "aggregate_sum",

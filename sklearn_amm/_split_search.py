@@ -17,6 +17,12 @@ centred rows: the suffix sums are ``-S(i)``, and ``SSE = sum(x^2) - sum(x)^2 /
 count`` for each child. Centring in float64 keeps the subtraction well
 conditioned; the authors' float32 version loses precision on large or
 offset data (spec pitfall P12).
+
+The tree learner runs the compiled version of :func:`optimal_split_sorted`,
+``split_level`` in ``sklearn_amm/_kernels/_split.pyx``, which scores all the
+buckets of a tree level in one call and returns the same results; this module
+is its readable reference and the oracle of its tests
+(``tests/test_split_kernel.py``).
 """
 
 import numpy as np

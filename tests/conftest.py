@@ -1,9 +1,27 @@
 """Shared test data: the spec's synthetic task and exactly representable rows."""
 
 import itertools
+import os
 
 import numpy as np
 import pytest
+
+try:
+    from hypothesis import settings
+except ImportError:  # the property and fuzz suites skip without it
+    settings = None
+
+# Hypothesis profiles for the property and fuzz suites. "default" keeps the
+# whole run within a few minutes on two cores; "ci" (or any profile name)
+# is chosen with SKLEARN_AMM_HYPOTHESIS_PROFILE, or pytest's
+# --hypothesis-profile option; --hypothesis-show-statistics prints how many
+# examples each test ran. Deadlines are off: a shared machine makes the
+# time of one example too noisy to judge.
+HYPOTHESIS_PROFILE_VARIABLE = "SKLEARN_AMM_HYPOTHESIS_PROFILE"
+if settings is not None:
+    settings.register_profile("default", max_examples=30, deadline=None)
+    settings.register_profile("ci", max_examples=300, deadline=None)
+    settings.load_profile(os.environ.get(HYPOTHESIS_PROFILE_VARIABLE, "default"))
 
 
 @pytest.fixture(scope="session")

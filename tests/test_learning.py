@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from sklearn_amm import MaddnessTransformer
-from sklearn_amm._hash_tree import learn_hash_tree, product_targets
-from sklearn_amm._learning import learn_codebooks
+from sklearn_amm._hash_tree import learn_hash_tree, product_targets, tree_sse
+from sklearn_amm._learning import _principal_basis, learn_codebooks
 from sklearn_amm._reference import aggregate_float, encode
 from sklearn_amm._tables import build_tables
 
@@ -89,3 +89,18 @@ def test_refinement_without_weights_reconstructs_better(make_low_rank):
         for p in (0, 1)
     ]
     assert scores[1] > scores[0]
+
+
+def test_principal_basis_keeps_the_sse_of_a_low_rank_residual():
+    # A residual of rank 5 spread over 50 outputs: its leading principal
+    # directions carry all of it, so every partition keeps its SSE. With
+    # few outputs the residual is used as it is (no basis).
+    rng = np.random.default_rng(0)
+    residual = rng.normal(size=(400, 5)) @ rng.normal(size=(5, 50)) + 3.0
+    basis = _principal_basis(residual, max_targets=8)
+    assert basis.shape == (50, 8)
+    leaves = rng.integers(0, 16, size=400)
+    np.testing.assert_allclose(
+        tree_sse(residual @ basis, leaves), tree_sse(residual, leaves), rtol=1e-10
+    )
+    assert _principal_basis(residual[:, :8], max_targets=8) is None

@@ -354,13 +354,13 @@ def test_transform_reads_x_in_place(fitted, monkeypatch, dtype, order):
     X_all, models = fitted
     X = np.asarray(X_all[:100], dtype=dtype, order=order)
     seen = []
-    encode = _maddness.encode_packed_rows
+    encode = _maddness.encode_and_aggregate_dequantized
 
     def spy(X_encoded, *args):
         seen.append(X_encoded)
         return encode(X_encoded, *args)
 
-    monkeypatch.setattr(_maddness, "encode_packed_rows", spy)
+    monkeypatch.setattr(_maddness, "encode_and_aggregate_dequantized", spy)
     with sklearn.config_context(assume_finite=True):
         models[16].transform(X)
     assert seen[0] is X

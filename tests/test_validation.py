@@ -1,5 +1,7 @@
 """Bad input gives clear errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -7,7 +9,7 @@ from sklearn import config_context
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from sklearn_amm import MaddnessTransformer
+from sklearn_amm import MaddnessTransformer, _reference
 
 
 @pytest.fixture
@@ -188,3 +190,138 @@ def test_not_fitted(X, method):
     args = () if method == "get_feature_names_out" else (X,)
     with pytest.raises(NotFittedError, match="not fitted yet"):
         getattr(MaddnessTransformer(), method)(*args)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_fit_rejects_non_finite_x_even_under_assume_finite(X, value):
+    # assume_finite skips scikit-learn's check, but nothing can be learned
+    # from NaN: fit says so rather than failing later on an overflow.
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+            MaddnessTransformer(n_codebooks=2).fit(_with(X, value))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("quantize_luts", [True, False])
+def test_fit_rejects_non_finite_weights_even_under_assume_finite(
+    X, value, quantize_luts
+):
+    weights = np.ones((4, 2))
+    weights[2, 1] = value
+    amm = MaddnessTransformer(weights, n_codebooks=2, quantize_luts=quantize_luts)
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="Input weights contains NaN or infinity"):
+            amm.fit(X)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"split_objective": "product"},
+        {"split_objective": "reconstruction", "n_refinement_passes": 1},
+    ],
+)
+def test_fit_on_products_too_large_for_float64_raises(params):
+    # Each fits float64 alone, but the sums of the split search on products
+    # would overflow: this used to end in an UnboundLocalError from the tree
+    # learner.
+    X = np.array([[6.3e148], [-6.6e148]])
+    weights = np.array([[6.4e-21, 1.05e18]])
+    amm = MaddnessTransformer(weights, n_codebooks=1, **params)
+    with pytest.raises(ValueError, match="too large to learn from"):
+        amm.fit(X)
+    # The paper's search reads X alone, and its tables fit float64.
+    amm.set_params(split_objective="reconstruction", n_refinement_passes=0).fit(X)
+    assert np.all(np.isfinite(amm.transform(X)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_nan_in_a_split_column_under_assume_finite_goes_left(dtype):
+    """Under assume_finite a NaN the trees read compares "not greater", like
+    -inf: its row gets that leaf's output, and no other row changes."""
+    X = np.random.default_rng(0).normal(size=(200, 8))
+    amm = MaddnessTransformer(np.ones((8, 3)), n_codebooks=2).fit(X)
+    column = amm.split_dims_[0, 0]
+    X_nan, X_minus_inf = X.astype(dtype), X.astype(dtype)
+    X_nan[[3, 150], column] = np.nan
+    X_minus_inf[[3, 150], column] = -np.inf
+    with config_context(assume_finite=True):
+        Y_nan = amm.transform(X_nan)
+        Y_minus_inf = amm.transform(X_minus_inf)
+        Y = amm.transform(X.astype(dtype))
+    np.testing.assert_array_equal(Y_nan, Y_minus_inf)
+    assert np.all(np.isfinite(Y_nan))
+    others = np.setdiff1d(np.arange(200), [3, 150])
+    np.testing.assert_array_equal(Y_nan[others], Y[others])
+
+
+def test_float32_rows_of_a_model_fitted_beyond_float32_range():
+    # Thresholds beyond the float32 range become the largest float32 (or
+    # -inf): no overflow warning, and the codes of the float64 comparison.
+    X = np.random.default_rng(0).normal(size=(300, 4)) * 1e100
+    amm = MaddnessTransformer(n_codebooks=2).fit(X)
+    X32 = np.array([[1e38, -1e38, np.finfo(np.float32).max, 0.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        codes = amm.encode(X32)
+    np.testing.assert_array_equal(
+        codes, _reference.encode(X32, amm.split_dims_, amm.split_thresholds_)
+    )
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [np.int8, np.int64, np.uint8, np.bool_, np.float16],
+    ids=lambda d: d.__name__,
+)
+def test_integer_bool_and_float16_x_are_converted_to_float64(fitted, X, dtype):
+    X_other = (3 * X).astype(dtype)
+    Y_hat = fitted.transform(X_other)
+    assert Y_hat.dtype == np.float64
+    np.testing.assert_array_equal(Y_hat, fitted.transform(X_other.astype(np.float64)))
+    refitted = MaddnessTransformer(n_codebooks=2).fit(X_other)
+    assert refitted.transform(X_other).dtype == np.float64
+
+
+def test_list_of_lists(fitted, X):
+    np.testing.assert_array_equal(fitted.transform(X.tolist()), fitted.transform(X))
+    np.testing.assert_array_equal(
+        MaddnessTransformer(np.ones((4, 2)).tolist(), n_codebooks=2)
+        .fit(X.tolist())
+        .transform(X),
+        MaddnessTransformer(np.ones((4, 2)), n_codebooks=2).fit(X).transform(X),
+    )
+
+
+def test_dataframe_with_numeric_object_columns(X):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    amm = MaddnessTransformer(n_codebooks=2).fit(frame)
+    np.testing.assert_array_equal(
+        amm.transform(frame.astype(object)), amm.transform(frame)
+    )
+
+
+@pytest.mark.parametrize(
+    "column, message",
+    [
+        (["x", "y"] * 30, "could not convert string to float"),
+        ("categorical", "could not convert string to float"),
+        ("nullable", "Input X contains NaN"),
+    ],
+    ids=["strings", "categorical", "nullable-with-NA"],
+)
+def test_dataframe_with_non_numeric_columns(X, column, message):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    if column == "categorical":
+        frame["b"] = pd.Categorical(["x", "y"] * 30)
+    elif column == "nullable":
+        frame["b"] = pd.array([1, None] * 30, dtype="Int64")
+    else:
+        frame["b"] = pd.Series(column, dtype=object)
+    with pytest.raises(ValueError, match=message):
+        MaddnessTransformer(n_codebooks=2).fit(frame)
+    amm = MaddnessTransformer(n_codebooks=2).fit(pd.DataFrame(X, columns=list("abcd")))
+    with pytest.raises(ValueError, match=message):
+        amm.transform(frame)

@@ -8,6 +8,12 @@ from sklearn.datasets import load_digits
 from sklearn_amm import MaddnessTransformer
 from sklearn_amm.datasets import load_image_filter_task, make_low_rank_product
 
+# The method pages explain the paper's steps one by one, so their figures
+# use its settings; the defaults go further (see hyperparameters.rst).
+PAPER_SETTINGS = dict(
+    lut_scaling="shared", split_objective="reconstruction", n_refinement_passes=0
+)
+
 
 @lru_cache
 def sobel_task():
@@ -19,7 +25,7 @@ def sobel_task():
 @lru_cache
 def sobel_fit(n_codebooks):
     X_train, _, B = sobel_task()
-    return MaddnessTransformer(B, n_codebooks=n_codebooks).fit(X_train)
+    return MaddnessTransformer(B, n_codebooks=n_codebooks, **PAPER_SETTINGS).fit(X_train)
 
 
 @lru_cache
@@ -31,7 +37,7 @@ def low_rank_task():
 @lru_cache
 def low_rank_fit(n_codebooks):
     X_train, _, B = low_rank_task()
-    return MaddnessTransformer(B, n_codebooks=n_codebooks).fit(X_train)
+    return MaddnessTransformer(B, n_codebooks=n_codebooks, **PAPER_SETTINGS).fit(X_train)
 
 
 def sobel_column_name(j):
@@ -48,6 +54,9 @@ def digits_fits():
     fits = {}
     for name, optimize in (("pq", False), ("ridge", True)):
         fits[name] = MaddnessTransformer(
-            n_codebooks=16, optimize_prototypes=optimize, quantize_luts=False
+            n_codebooks=16,
+            optimize_prototypes=optimize,
+            quantize_luts=False,
+            **PAPER_SETTINGS,
         ).fit(X_train)
     return X_train, X_test, fits

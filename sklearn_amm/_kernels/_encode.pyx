@@ -13,6 +13,10 @@ comparisons are involved, so the result is exact: every SIMD level and every
 thread count give the same codes. The C core (``encode.c`` and one file per
 SIMD level) holds the loops; this module checks the buffers and spreads row
 blocks over OpenMP threads.
+
+``encode_scan_dequantized`` also runs the scan (``scan.h``) on each task's
+codes as soon as they are written, while they are in cache: one parallel
+region from rows to products, and no array of codes for all the rows.
 """
 
 from cython cimport floating
@@ -32,6 +36,32 @@ ctypedef cnp.uint8_t uint8_t
 cdef extern from "cpu_features.h" nogil:
     int amm_cpu_supports(int level)
     int amm_openmp_max_threads()
+
+
+cdef extern from "scan.h" nogil:
+    enum:
+        AMM_SCAN_SUM
+        AMM_SCAN_AVERAGE
+        AMM_OUT_FLOAT32
+        AMM_OUT_FLOAT64
+
+    ctypedef struct amm_scan_problem:
+        const uint8_t *codes
+        const uint8_t *tables
+        ptrdiff_t n_samples
+        int n_codebooks
+        int n_padded
+        int n_outputs
+        int mode
+        int output
+        void *out
+        ptrdiff_t out_stride
+        const void *multiplier
+        const void *shift
+
+    int amm_scan_n_padded(int n_codebooks)
+    void amm_scan_blocks(const amm_scan_problem *problem, ptrdiff_t block_begin,
+                         ptrdiff_t block_end, int level)
 
 
 cdef extern from "encode.h" nogil:
@@ -191,6 +221,138 @@ def encode_codes(
                     &problem, begin, end, &scratch[threadid(), 0], &codes[first_row, 0],
                     level, <floating> 0,
                 )
+
+
+def encode_scan_dequantized(
+    const floating[:, :] X,
+    const intp_t[:, ::1] split_dims,
+    const floating[:, :, ::1] thresholds,
+    const uint8_t[:, :, ::1] tables,
+    bint average,
+    const floating[::1] multiplier,
+    const floating[::1] shift,
+    floating[:, :] out,
+    int level,
+):
+    """Write the de-quantized approximate products of every row into ``out``.
+
+    The same result as :func:`encode_packed` followed by
+    ``_scan.scan_dequantized``, bit for bit, with codes that live only in a
+    per-thread buffer of at most ``TASK_CODE_BYTES``.
+
+    Parameters
+    ----------
+    X, split_dims, thresholds, level
+        As in :func:`encode_packed`; ``n_codebooks = split_dims.shape[0]``.
+    tables : ndarray of shape (n_outputs, n_padded, 16), dtype=np.uint8
+        Quantized tables zero-padded to ``n_padded =
+        _layout.n_padded_codebooks(n_codebooks)`` (``_layout.pad_tables``).
+    average : bool
+        Averaging trees if True, exact sums if False (``scan.h``).
+    multiplier, shift : ndarray of shape (n_outputs,), dtype=X.dtype
+        Output ``m`` is ``float(total) * multiplier[m] + shift[m]``.
+    out : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
+        Output; each row contiguous, any distance between rows.
+    """
+    cdef Py_ssize_t n_samples = X.shape[0]
+    cdef Py_ssize_t n_codebooks = split_dims.shape[0]
+    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
+    _check_trees(X.shape[1], split_dims, thresholds, level)
+    _check_scan_buffers(n_samples, n_codebooks, tables, multiplier, shift, out)
+    if n_blocks == 0 or tables.shape[0] == 0:
+        return
+
+    cdef Py_ssize_t n_pairs = tables.shape[1] // 2
+    cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
+    cdef amm_encode_problem encoding = _problem(X, split_offsets, thresholds, n_pairs)
+    cdef amm_scan_problem scan
+    scan.codes = NULL  # each task points it at its own codes
+    scan.tables = &tables[0, 0, 0]
+    scan.n_samples = n_samples
+    scan.n_codebooks = <int> n_codebooks
+    scan.n_padded = <int> tables.shape[1]
+    scan.n_outputs = <int> tables.shape[0]
+    scan.mode = AMM_SCAN_AVERAGE if average else AMM_SCAN_SUM
+    scan.output = AMM_OUT_FLOAT32 if floating is float else AMM_OUT_FLOAT64
+    scan.out = &out[0, 0]
+    scan.out_stride = out.strides[0] // sizeof(floating)
+    scan.multiplier = &multiplier[0]
+    scan.shift = &shift[0]
+
+    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, n_pairs)
+    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
+    cdef int n_threads = max(amm_openmp_max_threads(), 1)
+    cdef uint8_t[:, ::1] codes = np.empty(
+        (n_threads, blocks_per_task * n_pairs * AMM_ROWS_PER_BLOCK), dtype=np.uint8
+    )
+    cdef Py_ssize_t task, begin, end
+    with nogil:
+        if n_tasks == 1:
+            _encode_scan_task(&encoding, &scan, 0, n_blocks, &codes[0, 0], level,
+                              <floating> 0)
+        else:
+            # num_threads pins the team to the rows of ``codes``.
+            for task in prange(n_tasks, schedule="static", num_threads=n_threads):
+                begin = task * blocks_per_task
+                end = min(begin + blocks_per_task, n_blocks)
+                _encode_scan_task(&encoding, &scan, begin, end, &codes[threadid(), 0],
+                                  level, <floating> 0)
+
+
+cdef inline void _encode_scan_task(
+    const amm_encode_problem *encoding,  # IN
+    const amm_scan_problem *scan,        # IN: the whole problem; codes unset
+    Py_ssize_t begin,
+    Py_ssize_t end,
+    uint8_t *codes,                      # scratch: (end - begin, n_pairs, 32)
+    int level,
+    floating dtype_tag,
+) noexcept nogil:
+    """Encode blocks [begin, end) into ``codes``, then scan them into ``out``.
+
+    The scan sees the task's blocks as a problem of their own: its codes
+    start at block ``begin``, and so do its rows of the output.
+    """
+    cdef amm_scan_problem task = scan[0]
+    cdef Py_ssize_t first_row = begin * AMM_ROWS_PER_BLOCK
+    _encode_blocks(encoding, begin, end, codes, level, dtype_tag)
+    task.codes = codes
+    task.n_samples = min(scan.n_samples - first_row, (end - begin) * AMM_ROWS_PER_BLOCK)
+    task.out = (<floating *> scan.out) + first_row
+    amm_scan_blocks(&task, 0, end - begin, level)
+
+
+cdef int _check_scan_buffers(
+    Py_ssize_t n_samples,
+    Py_ssize_t n_codebooks,
+    const uint8_t[:, :, ::1] tables,
+    const floating[::1] multiplier,
+    const floating[::1] shift,
+    floating[:, :] out,
+) except -1:
+    """Raise ValueError on any shape the fused scan would read or write
+    out of bounds with (``_scan._check_shapes`` for the separate scan)."""
+    if n_codebooks < 1:
+        raise ValueError(f"split_dims must hold at least one codebook, got {n_codebooks}")
+    cdef int n_padded = amm_scan_n_padded(<int> n_codebooks)
+    if tables.shape[1] != n_padded or tables.shape[2] != 16:
+        raise ValueError(
+            f"tables must have shape (n_outputs, {n_padded}, 16), got "
+            f"({tables.shape[0]}, {tables.shape[1]}, {tables.shape[2]})"
+        )
+    if out.shape[0] != tables.shape[0] or out.shape[1] != n_samples:
+        raise ValueError(
+            f"out must have shape ({tables.shape[0]}, {n_samples}), got "
+            f"({out.shape[0]}, {out.shape[1]})"
+        )
+    if out.strides[1] != sizeof(floating) and n_samples > 1:
+        raise ValueError("out must have contiguous rows (out.strides[1] == itemsize)")
+    if multiplier.shape[0] != tables.shape[0] or shift.shape[0] != tables.shape[0]:
+        raise ValueError(
+            f"multiplier and shift must have shape ({tables.shape[0]},), got "
+            f"({multiplier.shape[0]},) and ({shift.shape[0]},)"
+        )
+    return 0
 
 
 cdef inline void _encode_blocks(

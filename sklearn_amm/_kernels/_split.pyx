@@ -1,0 +1,448 @@
+"""Best threshold of every bucket of a tree level on one column: the compiled split search.
+
+This is :func:`sklearn_amm._split_search.optimal_split_sorted`, the NumPy
+reference and the oracle of the tests, applied to all the buckets of a level
+in one call. For a bucket of ``n`` rows sorted by the split column, with
+centred targets ``c_k = t_k - mean`` and prefix sums ``S(i) = c_0 + ... +
+c_i``, the cut after sorted position ``i`` has the gain::
+
+    gain(i) = ||S(i)||^2 * n / ((i + 1) * (n - i - 1))
+
+and the best split loses ``total_sse - max_i gain(i)``, the maximum taken
+over the cuts between two distinct values only (the first one on a tie).
+
+The reference gathers each bucket's targets and makes several passes over
+them with temporaries as large as the bucket. Here target rows are read by
+index, twice per bucket (once for the mean, once for the prefix sums, the
+SSE and the gains), and the only state is a few rows of ``n_targets``
+values.
+
+Every sum runs in the order NumPy uses in the reference, so that on x86-64
+(NumPy's two-lane SSE code) the kernel returns the reference's results to the bit and learned trees do
+not depend on which of the two ran (two candidate columns that induce the
+same partition tie exactly, and only the rounding then decides):
+
+* the mean adds a bucket's rows in order and divides by ``n`` (``mean`` along
+  axis 0); with a single target it is NumPy's pairwise sum;
+* the prefix sums add one centred row at a time (``cumsum``);
+* the squared norms and the total SSE follow ``einsum``'s loop over
+  contiguous float64 data: two lanes, blocks of eight values added last
+  first, a tail added in pairs, and chunks of ``EINSUM_CHUNK`` values.
+
+Where NumPy adds in another order (other SIMD widths, fused multiply-adds,
+another buffer size) the results agree to within rounding.
+"""
+
+from libc.math cimport INFINITY, isnan
+
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+ctypedef cnp.intp_t intp_t
+
+cdef extern from *:
+    """
+    /* Ask for a cache line that a later iteration reads; a no-op where the
+       compiler has no such builtin. */
+    #if defined(__GNUC__) || defined(__clang__)
+    #define AMM_PREFETCH(address) __builtin_prefetch(address)
+    #else
+    #define AMM_PREFETCH(address) ((void)0)
+    #endif
+    """
+    void AMM_PREFETCH(const void *address) noexcept nogil
+
+
+cdef enum:
+    # Target rows are gathered in random order, each a cache miss unless
+    # requested ahead: this many rows ahead covers a miss to memory
+    # (~100 ns) with the work of a row of a few tens of targets.
+    PREFETCH_ROWS = 8
+    CACHE_LINE = 64
+    # Values per inner loop of an einsum over a large operand: NumPy's
+    # default ufunc buffer size (np.getbufsize()).
+    EINSUM_CHUNK = 8192
+    # Below this, NumPy's pairwise sum adds sequentially; up to PAIRWISE_BLOCK
+    # it uses eight accumulators; beyond, it halves (pairwise_sum in
+    # numpy/_core/src/umath/loops_utils.h.src).
+    PAIRWISE_UNROLL = 8
+    PAIRWISE_BLOCK = 128
+
+
+# The running sum of squares of a long run of values, in einsum's order,
+# fed a few values at a time (one centred row of a bucket after another).
+cdef struct SquareSum:
+    double total          # sum of the finished chunks
+    double lane0          # the two lanes of the current chunk
+    double lane1
+    double pending[8]     # squares of the current block of eight, not yet added
+    Py_ssize_t n_pending
+    Py_ssize_t in_chunk   # values added to the lanes in the current chunk
+
+
+def split_level(
+    const double[:] values,
+    const double[:, ::1] targets,
+    const intp_t[::1] sorted_rows,
+    const intp_t[::1] nodes,
+    double[::1] thresholds,
+    double[::1] losses,
+):
+    """Best threshold on one column for each bucket of a tree level.
+
+    For every bucket ``b`` the result is
+    ``optimal_split_sorted(values[rows_b], targets[rows_b])`` with
+    ``rows_b = sorted_rows[nodes[sorted_rows] == b]``.
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_samples,), dtype=float64
+        The split column, any stride. Read only.
+    targets : ndarray of shape (n_samples, n_targets), dtype=float64
+        C-contiguous rows whose within-children SSE the split minimises.
+        Read only.
+    sorted_rows : ndarray of shape (n_samples,), dtype=np.intp
+        A permutation of the rows that sorts ``values`` in increasing order,
+        stably so that ties fall in row order as in the reference. Read only.
+    nodes : ndarray of shape (n_samples,), dtype=np.intp
+        Bucket of each row, in ``0..n_nodes - 1``. Read only.
+    thresholds : ndarray of shape (n_nodes,), dtype=float64
+        Output, overwritten: each bucket's threshold, ``+inf`` when it has
+        fewer than two distinct values.
+    losses : ndarray of shape (n_nodes,), dtype=float64
+        Output, overwritten: each bucket's within-children SSE after its
+        split (its own SSE when it cannot be split; 0 for fewer than two
+        rows).
+    """
+    cdef Py_ssize_t n_samples = targets.shape[0]
+    cdef Py_ssize_t n_targets = targets.shape[1]
+    cdef Py_ssize_t n_nodes = thresholds.shape[0]
+    if (
+        values.shape[0] != n_samples
+        or sorted_rows.shape[0] != n_samples
+        or nodes.shape[0] != n_samples
+    ):
+        raise ValueError(
+            f"values, sorted_rows and nodes must have {n_samples} entries (the rows "
+            f"of targets), got {values.shape[0]}, {sorted_rows.shape[0]} and "
+            f"{nodes.shape[0]}"
+        )
+    if losses.shape[0] != n_nodes:
+        raise ValueError(
+            f"losses must have as many entries as thresholds ({n_nodes}), got "
+            f"{losses.shape[0]}"
+        )
+    if n_nodes == 0 and n_samples:
+        raise ValueError("thresholds and losses are empty, but there are rows")
+
+    # Each bucket's rows in sorted order, one bucket after the other.
+    cdef intp_t[::1] bucket_rows = np.empty(n_samples, dtype=np.intp)
+    cdef intp_t[::1] starts = np.zeros(n_nodes + 1, dtype=np.intp)
+    # One row each: the bucket's mean, a centred row, the prefix sums.
+    cdef double[:, ::1] rows = np.empty((3, max(n_targets, 1)))
+    # A single target's values, gathered for the pairwise sum.
+    cdef double[::1] column = np.empty(n_samples if n_targets == 1 else 0)
+    cdef double *column_start = NULL
+    cdef Py_ssize_t bad_position, node, start, stop
+    with nogil:
+        bad_position = _group_by_node(sorted_rows, nodes, starts, bucket_rows)
+        if bad_position < 0:
+            for node in range(n_nodes):
+                start, stop = starts[node], starts[node + 1]
+                if column.shape[0]:
+                    column_start = &column[start]
+                _split_bucket(
+                    values, targets, bucket_rows[start:stop], rows, column_start,
+                    &thresholds[node], &losses[node],
+                )
+    if bad_position >= 0:
+        raise ValueError(
+            f"sorted_rows[{bad_position}] = {sorted_rows[bad_position]} is not a row "
+            f"of targets, or its node is not in 0..{n_nodes - 1}"
+        )
+
+
+cdef Py_ssize_t _group_by_node(
+    const intp_t[::1] sorted_rows,    # IN
+    const intp_t[::1] nodes,          # IN
+    intp_t[::1] starts,               # OUT, zero on entry: bucket b is [starts[b], starts[b + 1])
+    intp_t[::1] bucket_rows,          # OUT
+) noexcept nogil:
+    """Stable counting sort of the sorted rows by node.
+
+    Returns the first position of ``sorted_rows`` holding something other
+    than a row with a valid node (nothing is written out of bounds), else -1.
+    """
+    cdef Py_ssize_t n_samples = sorted_rows.shape[0]
+    cdef Py_ssize_t n_nodes = starts.shape[0] - 1
+    cdef Py_ssize_t i, row, node
+    for i in range(n_samples):
+        row = sorted_rows[i]
+        if row < 0 or row >= n_samples:
+            return i
+        node = nodes[row]
+        if node < 0 or node >= n_nodes:
+            return i
+        starts[node + 1] += 1
+    for node in range(n_nodes):
+        starts[node + 1] += starts[node]
+    # Fill each bucket from its start; starts[node] ends at its stop, then
+    # is shifted back.
+    for i in range(n_samples):
+        row = sorted_rows[i]
+        node = nodes[row]
+        bucket_rows[starts[node]] = row
+        starts[node] += 1
+    for node in range(n_nodes, 0, -1):
+        starts[node] = starts[node - 1]
+    starts[0] = 0
+    return -1
+
+
+cdef void _split_bucket(
+    const double[:] values,           # IN
+    const double[:, ::1] targets,     # IN
+    const intp_t[::1] rows,           # IN: the bucket's rows, sorted by value
+    double[:, ::1] scratch,           # (3, n_targets)
+    double *column,                   # (n_rows,) scratch when n_targets == 1
+    double *threshold,                # OUT
+    double *loss,                     # OUT
+) noexcept nogil:
+    """:func:`optimal_split_sorted` for one bucket, reading rows by index."""
+    cdef Py_ssize_t n_rows = rows.shape[0]
+    cdef Py_ssize_t n_targets = targets.shape[1]
+    cdef double *mean = &scratch[0, 0]
+    cdef double *centred = &scratch[1, 0]
+    cdef double *prefix = &scratch[2, 0]
+    cdef Py_ssize_t i, j
+    cdef const double *target
+    cdef double value, previous = 0.0, gain, best_gain = -INFINITY, lower = 0.0, upper = 0.0
+    cdef SquareSum total_sse
+
+    threshold[0] = INFINITY
+    if n_rows < 2:
+        loss[0] = 0.0
+        return
+    _bucket_mean(targets, rows, mean, column)
+
+    for j in range(n_targets):
+        prefix[j] = 0.0
+    _square_sum_reset(&total_sse)
+    for i in range(n_rows):
+        value = values[rows[i]]
+        # Score the cut before this row once we know whether it separates two
+        # distinct values; the reference gives the other cuts gain -inf.
+        if i and previous < value:
+            # The reference's factor n / (n_left * (n - n_left)), computed in
+            # the same order.
+            gain = _einsum_sum_squares(prefix, n_targets) * (
+                <double> n_rows / (<double> i * <double> (n_rows - i))
+            )
+            # np.argmax: the first maximum wins, and a NaN beats every number.
+            if gain > best_gain or (isnan(gain) and not isnan(best_gain)):
+                best_gain, lower, upper = gain, previous, value
+        if i + PREFETCH_ROWS < n_rows:
+            _prefetch_row(targets, rows[i + PREFETCH_ROWS])
+        target = &targets[rows[i], 0]
+        for j in range(n_targets):
+            centred[j] = target[j] - mean[j]
+            prefix[j] += centred[j]
+        _square_sum_add(&total_sse, centred, n_targets)
+        previous = value
+
+    if best_gain == -INFINITY:
+        # No two distinct values, so no cut was scored.
+        loss[0] = _square_sum_result(&total_sse)
+        return
+    loss[0] = _square_sum_result(&total_sse) - best_gain
+    # max(loss, 0.0) in Python keeps a NaN loss; so does this.
+    if 0.0 > loss[0]:
+        loss[0] = 0.0
+    threshold[0] = _split_threshold(lower, upper)
+
+
+cdef void _bucket_mean(
+    const double[:, ::1] targets,     # IN
+    const intp_t[::1] rows,           # IN
+    double *mean,                     # OUT (n_targets,)
+    double *column,                   # (n_rows,) scratch when n_targets == 1
+) noexcept nogil:
+    """``targets[rows].mean(axis=0)``, summed as NumPy sums it."""
+    cdef Py_ssize_t n_rows = rows.shape[0]
+    cdef Py_ssize_t n_targets = targets.shape[1]
+    cdef Py_ssize_t i, j
+    cdef const double *target
+    if n_targets == 1:
+        # A reduction over one contiguous axis: NumPy sums pairwise.
+        for i in range(n_rows):
+            column[i] = targets[rows[i], 0]
+        mean[0] = _pairwise_sum(column, n_rows) / n_rows
+        return
+    # A reduction over the outer axis: each column adds the rows in order.
+    for j in range(n_targets):
+        mean[j] = 0.0
+    for i in range(n_rows):
+        if i + PREFETCH_ROWS < n_rows:
+            _prefetch_row(targets, rows[i + PREFETCH_ROWS])
+        target = &targets[rows[i], 0]
+        for j in range(n_targets):
+            mean[j] += target[j]
+    for j in range(n_targets):
+        mean[j] /= n_rows
+
+
+cdef inline void _prefetch_row(const double[:, ::1] targets, Py_ssize_t row) noexcept nogil:
+    """Request every cache line of ``targets[row]``."""
+    cdef const char *start = <const char *> &targets[row, 0]
+    cdef Py_ssize_t n_bytes = targets.shape[1] * sizeof(double)
+    cdef Py_ssize_t offset = 0
+    while offset < n_bytes:
+        AMM_PREFETCH(start + offset)
+        offset += CACHE_LINE
+    if n_bytes:
+        # The row need not start on a line, so its end may lie one further.
+        AMM_PREFETCH(start + n_bytes - 1)
+
+
+cdef double _pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
+    """NumPy's pairwise summation of float64 (``DOUBLE_pairwise_sum``)."""
+    cdef Py_ssize_t i, j, half
+    cdef double res
+    cdef double r[8]
+    if n < PAIRWISE_UNROLL:
+        # -0.0 is the identity of addition, so a sum of -0.0 stays -0.0.
+        res = -0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    if n <= PAIRWISE_BLOCK:
+        for j in range(8):
+            r[j] = a[j]
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += a[i + j]
+            i += 8
+        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            res += a[i]
+            i += 1
+        return res
+    half = n // 2
+    half -= half % 8
+    return _pairwise_sum(a, half) + _pairwise_sum(a + half, n - half)
+
+
+cdef inline double _lanes_sum_squares(const double *x, Py_ssize_t n) noexcept nogil:
+    """``sum(x**2)`` over at most EINSUM_CHUNK values, in einsum's order.
+
+    NumPy's ``sum_of_products_contig_contig_outstride0_two`` for float64 on
+    x86-64 (two lanes, a multiply then an add): blocks of eight values, whose
+    last pair is added to the lane accumulators first; then the rest in
+    pairs; then the two lanes.
+    """
+    cdef double lane0 = 0.0, lane1 = 0.0
+    cdef Py_ssize_t j = 0
+    while j + 8 <= n:
+        lane0 = x[j] * x[j] + (x[j + 2] * x[j + 2] + (x[j + 4] * x[j + 4] + (
+            x[j + 6] * x[j + 6] + lane0)))
+        lane1 = x[j + 1] * x[j + 1] + (x[j + 3] * x[j + 3] + (x[j + 5] * x[j + 5] + (
+            x[j + 7] * x[j + 7] + lane1)))
+        j += 8
+    while j + 2 <= n:
+        lane0 = x[j] * x[j] + lane0
+        lane1 = x[j + 1] * x[j + 1] + lane1
+        j += 2
+    if j < n:
+        lane0 = x[j] * x[j] + lane0
+    return lane0 + lane1
+
+
+cdef inline double _einsum_sum_squares(const double *x, Py_ssize_t n) noexcept nogil:
+    """``np.einsum("i,i->", x, x)`` for contiguous float64, in its order."""
+    cdef double total = 0.0
+    cdef Py_ssize_t start = 0
+    while start < n:
+        total = total + _lanes_sum_squares(x + start, min(n - start, EINSUM_CHUNK))
+        start += EINSUM_CHUNK
+    return total
+
+
+cdef inline void _square_sum_reset(SquareSum *s) noexcept nogil:
+    s.total = 0.0
+    s.lane0 = 0.0
+    s.lane1 = 0.0
+    s.n_pending = 0
+    s.in_chunk = 0
+
+
+cdef inline void _square_sum_add(SquareSum *s, const double *x, Py_ssize_t n) noexcept nogil:
+    """Continue :func:`_einsum_sum_squares` over the run with ``x[:n]``.
+
+    Whole blocks of eight go straight to the lanes; only the values of a
+    block that ``x`` starts or ends inside wait in ``s.pending``.
+    """
+    cdef double *pending = s.pending
+    cdef double lane0 = s.lane0, lane1 = s.lane1
+    cdef Py_ssize_t j = 0
+    if s.n_pending:
+        while s.n_pending < 8 and j < n:
+            pending[s.n_pending] = x[j] * x[j]
+            s.n_pending += 1
+            j += 1
+        if s.n_pending < 8:
+            return
+        lane0 = pending[0] + (pending[2] + (pending[4] + (pending[6] + lane0)))
+        lane1 = pending[1] + (pending[3] + (pending[5] + (pending[7] + lane1)))
+        s.n_pending = 0
+        _end_block(s, &lane0, &lane1)
+    while j + 8 <= n:
+        lane0 = x[j] * x[j] + (x[j + 2] * x[j + 2] + (x[j + 4] * x[j + 4] + (
+            x[j + 6] * x[j + 6] + lane0)))
+        lane1 = x[j + 1] * x[j + 1] + (x[j + 3] * x[j + 3] + (x[j + 5] * x[j + 5] + (
+            x[j + 7] * x[j + 7] + lane1)))
+        j += 8
+        _end_block(s, &lane0, &lane1)
+    while j < n:
+        pending[s.n_pending] = x[j] * x[j]
+        s.n_pending += 1
+        j += 1
+    s.lane0 = lane0
+    s.lane1 = lane1
+
+
+cdef inline void _end_block(SquareSum *s, double *lane0, double *lane1) noexcept nogil:
+    """Count a block added to the lanes; at the end of a chunk, add them to the total."""
+    s.in_chunk += 8
+    if s.in_chunk == EINSUM_CHUNK:
+        s.total = s.total + (lane0[0] + lane1[0])
+        lane0[0] = 0.0
+        lane1[0] = 0.0
+        s.in_chunk = 0
+
+
+cdef inline double _square_sum_result(SquareSum *s) noexcept nogil:
+    """The sum of all squares added: the pending ones in pairs, as einsum's tail."""
+    cdef Py_ssize_t j = 0
+    while j + 2 <= s.n_pending:
+        s.lane0 = s.pending[j] + s.lane0
+        s.lane1 = s.pending[j + 1] + s.lane1
+        j += 2
+    if j < s.n_pending:
+        s.lane0 = s.pending[j] + s.lane0
+    if s.in_chunk == 0 and s.n_pending == 0:
+        # The run ended with a chunk, and einsum makes no empty call after it.
+        return s.total
+    return s.total + (s.lane0 + s.lane1)
+
+
+cdef inline double _split_threshold(double lower, double upper) noexcept nogil:
+    """:func:`sklearn_amm._split_search.split_threshold`: the midpoint, or
+    ``lower`` when the midpoint rounds up to ``upper``."""
+    cdef double mid = lower + (upper - lower) / 2
+    if not (lower <= mid and mid < upper):
+        return lower
+    return mid
