@@ -3,7 +3,7 @@
 Usage, from the repository root after building the extensions::
 
     python benchmarks/report.py
-    python benchmarks/report.py --only shapes faiss --output-dir /tmp/report
+    python benchmarks/report.py --only shapes faiss --output-dir report_out
 
 Writes into ``--output-dir`` (default ``doc/user_guide/benchmark_results``,
 which the user guide's benchmark page includes) and prints the same numbers:
@@ -29,7 +29,7 @@ kernels' OpenMP), under ``sklearn.config_context(assume_finite=True)``,
 each the smallest of three medians of single calls
 (``suites.common.one_thread_seconds``): on a quiet machine, the medians of
 the kernel benchmark ``bench_transform.py``, whose numbers those of the
-shared shapes match within the machine's noise. About six minutes on two
+shared shapes match within the machine's noise. About four minutes on two
 cores.
 """
 
@@ -252,12 +252,12 @@ def speed_accuracy_table(tasks, results, exact_seconds):
     blocks = []
     for name, task in tasks.items():
         header = ["C"] + [
-            f"{variant} {what}" for variant in VARIANTS for what in ("score", "x")
+            name for variant in VARIANTS for name in (variant, "speed-up")
         ]
-        title = task.title.replace("\n", ", ")
+        title = task.title.replace("\n(", " (").replace("\n", ", ")
         caption = (
-            f"{title}: {task.metric} and speed-up of transform over the exact "
-            f"product ({exact_seconds[name] * 1e3:.3f} ms)"
+            f"{title}: {task.metric} of each method, and the speed-up of its "
+            f"transform over the exact product ({exact_seconds[name] * 1e3:.3f} ms)"
         )
         if task.reference is not None:
             caption += f"; the exact model scores {task.reference:.4f}"
@@ -396,6 +396,7 @@ def csv_table_head(caption, header):
     return [
         f".. csv-table:: {caption}",
         "   :header: " + ", ".join(f'"{h}"' for h in header),
+        "   :widths: auto",
         "   :align: center",
         "",
     ]
@@ -425,7 +426,7 @@ def measured_line(faiss=None):
         f"sklearn-amm {sklearn_amm.__version__}",
         f"NumPy {np.__version__}",
         f"scikit-learn {sklearn.__version__}",
-        f"BLAS {', '.join(blas)}",
+        f"BLAS libraries loaded: {', '.join(blas)}",
     ]
     if faiss is not None:
         versions.append(f"faiss-cpu {faiss.__version__}")
@@ -472,9 +473,10 @@ def main():
         else:
             rows = format_rows(measure_faiss(faiss))
             lines = csv_table_head(
-                f"faiss {faiss.__version__} IndexPQFastScan (4-bit PQ, inner "
-                "product) and sklearn-amm, one thread, times in ms; speed-up of "
-                "encode + scan over NumPy",
+                f"sklearn-amm (the full product) and faiss {faiss.__version__} "
+                "IndexPQFastScan (4-bit PQ, inner product), C codebooks of 4 bits "
+                "(C / 2 bytes per row) in both, one thread; speed-up of encode + "
+                "scan over NumPy",
                 FAISS_COLUMNS,
             )
             lines += ["   " + ", ".join(f'"{cell}"' for cell in row) for row in rows]

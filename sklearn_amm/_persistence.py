@@ -47,7 +47,7 @@ class InconsistentVersionWarning(UserWarning):
 
     Examples
     --------
-    >>> import pickle, warnings
+    >>> import warnings
     >>> from sklearn_amm import InconsistentVersionWarning, MaddnessTransformer
     >>> state = MaddnessTransformer().__getstate__()
     >>> state["_sklearn_amm_version"] = "0.0.1"

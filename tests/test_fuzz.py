@@ -149,8 +149,12 @@ def inputs(draw):
         array.flags.writeable = False
         return array, array
     if container == "list":
-        # Python numbers: what NumPy makes of them (float64 for floats).
-        return array.tolist(), np.asarray(array.tolist())
+        # Python objects: what NumPy makes of them (float64 for floats; object
+        # stays object, so that a string such as "1.5" is not cast to str).
+        as_object = array.dtype == object
+        return array.tolist(), np.asarray(
+            array.tolist(), dtype=object if as_object else None
+        )
     if container == "frame" and n_dims == 2:
         pd = pytest.importorskip("pandas")
         columns = [f"x{i}" for i in range(array.shape[1])]

@@ -240,6 +240,14 @@ def test_pack_unpack_round_trip(codes):
     np.testing.assert_array_equal(unpack_codes(packed, n_samples, n_codebooks), codes)
 
 
+@pytest.mark.parametrize("n_codebooks", [1, 2, 17])
+def test_pack_codes_of_no_rows(n_codebooks):
+    # Regression: pack_codes failed on zero rows (a reshape with -1 and 0).
+    packed = pack_codes(np.zeros((0, n_codebooks), dtype=np.uint8))
+    assert packed.shape == (0, n_padded_codebooks(n_codebooks) // 2, 32)
+    assert unpack_codes(packed, 0, n_codebooks).shape == (0, n_codebooks)
+
+
 # ---- scan ----
 
 

@@ -1,5 +1,8 @@
 """What the asv suites share: the tasks, the estimators' parameters, the prepared files.
 
+``report.py`` and ``faiss_comparison.py`` use its parameters and
+:func:`one_thread_seconds` too.
+
 The tasks are the shapes of the authors' tasks in the kernel benchmark
 (``bench_transform.SHAPES``, less its 100000-row shape, too slow to repeat
 under asv), on the same synthetic rows and the same known matrix, so asv's
@@ -8,9 +11,9 @@ numbers can be read beside that script's.
 Fitting takes seconds per model, and asv runs every benchmark in a process of
 its own, so :func:`prepare_files` (every suite's ``setup_cache``; they share
 its result because they share the function) fits each model once and writes
-the rows and models to files. Each benchmark's ``setup`` reads only the files
-it needs: the peak-memory benchmarks then count that data, not a whole set of
-models.
+the rows and models to files. Each benchmark reads only the files it needs
+(:meth:`PreparedSuite.load`): the peak-memory benchmarks then count that
+data, not a whole set of models.
 """
 
 import pickle
@@ -151,7 +154,13 @@ class PreparedSuite:
     repeat = (10, 200, 2.0)
 
     def load(self, directory, *params):
-        """Read the rows and models of one parameter combination (override)."""
+        """Read the rows and models of one parameter combination (override).
+
+        The time suites end it with one call of what they time: the first
+        call pays one-time costs (page faults of new buffers, lazily built
+        constants) that ``bench_transform.median_seconds`` leaves out with
+        its own warm-up call, and ``asv run --quick`` times a single call.
+        """
 
     def setup(self, directory, *params):
         # asv runs teardown and setup again before every sample, so that a

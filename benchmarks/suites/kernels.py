@@ -45,6 +45,7 @@ class Encode(PreparedSuite):
             self.X, model.split_dims_, model.split_thresholds_, model.n_codebooks_
         )
         self.level = active_level()
+        self.time_encode(directory, task, n_codebooks, layout)
 
     def time_encode(self, directory, task, n_codebooks, layout):
         encode_packed(self.X, self.split_dims, self.thresholds, self.packed, self.level)
@@ -68,6 +69,7 @@ class Scan(PreparedSuite):
         self.multiplier, self.shift = constants["average"][np.float32]
         self.out = np.empty((self.tables.shape[0], self.n_samples), dtype=np.float32)
         self.level = active_level()
+        self.time_scan(directory, task, n_codebooks)
 
     def time_scan(self, directory, task, n_codebooks):
         scan_dequantized(
@@ -94,6 +96,7 @@ class TableBuild(PreparedSuite):
         model = load_model(directory, task, n_codebooks)
         self.prototypes, self.weights = model.prototypes_, model.weights_
         self.reachable = reachable_leaves(model.split_thresholds_)
+        self.time_build_tables(directory, task, n_codebooks)
 
     def time_build_tables(self, directory, task, n_codebooks):
         tables = build_tables(self.prototypes, self.weights)

@@ -26,6 +26,7 @@ class Transform(PreparedSuite):
         check_n_codebooks(task, n_codebooks)
         self.model = load_model(directory, task, n_codebooks)
         self.X = load_rows(directory, task, "test", layout)
+        self.time_transform(directory, task, n_codebooks, layout)
 
     def time_transform(self, directory, task, n_codebooks, layout):
         self.model.transform(self.X)
@@ -40,6 +41,7 @@ class NumpyProduct(PreparedSuite):
     def load(self, directory, task, layout):
         self.X = load_rows(directory, task, "test", layout)
         self.W = load_weights(directory, task, self.X.dtype)
+        self.time_matmul(directory, task, layout)
 
     def time_matmul(self, directory, task, layout):
         self.X @ self.W
