@@ -24,6 +24,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PYTHON="${PYTHON:-python3}"
+# The build and the tests run from a scratch copy: a relative path to the
+# interpreter (e.g. .venv/bin/python) must be made absolute first.
+if [[ "$PYTHON" == */* ]]; then
+    PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")"
+fi
 CC="${CC:-gcc}"
 TESTS=("$@")
 if [ "${#TESTS[@]}" -eq 0 ]; then
