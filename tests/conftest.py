@@ -69,17 +69,3 @@ def make_low_rank():
         return X + noise * rng.normal(size=(n_samples, n_features))
 
     return low_rank
-
-
-def pytest_collection_modifyitems(config, items):
-    """Deselect the tests marked ``slow`` unless a marker expression is given.
-
-    ``pytest -m slow`` runs only them, ``pytest -m "slow or not slow"`` runs
-    everything.
-    """
-    if config.getoption("markexpr", ""):
-        return
-    slow = [item for item in items if item.get_closest_marker("slow")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if not item.get_closest_marker("slow")]
