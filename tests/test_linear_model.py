@@ -229,6 +229,21 @@ def test_frozen_estimator_is_not_refitted():
     assert clf.predict_proba(X).shape == (400, 3)
 
 
+def test_frozen_estimator_learns_maddness_from_unlabeled_rows():
+    # The documented way to fit on more rows than were labeled: the frozen
+    # model's own predictions as y, which may miss some of its classes.
+    X, y = easy_classification(3)
+    inner = LogisticRegression().fit(X[:200], y[:200])
+    rows = X[200:][inner.predict(X[200:]) != 2]
+    clf = MaddnessClassifier(FrozenEstimator(inner), n_codebooks=8)
+    clf.fit(rows, inner.predict(rows))
+    assert_array_equal(clf.classes_, inner.classes_)
+    amm = MaddnessTransformer(inner.coef_.T, n_codebooks=8).fit(rows)
+    assert_array_equal(clf.maddness_.split_thresholds_, amm.split_thresholds_)
+    assert_array_equal(clf.maddness_.luts_, amm.luts_)
+    assert np.mean(clf.predict(rows) == inner.predict(rows)) > 0.97
+
+
 def test_frozen_estimator_fitted_on_dataframe():
     pd = pytest.importorskip("pandas")
     X, y = make_regression(n_samples=200, n_features=8, random_state=0)
