@@ -21,6 +21,7 @@ from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._persistence import VersionedStateMixin
+from ._validation import validate_rows
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     MaddnessParamsMixin,
@@ -87,7 +88,7 @@ class _BaseMaddnessFourierSampler(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         projection = self.maddness_._transform(self._features_input(X))
         projection += self.random_offset_
         np.cos(projection, projection)
@@ -545,7 +546,7 @@ class MaddnessNystroem(
             float32 when both ``X`` and the training rows are float32.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         dots = self.maddness_._transform(X)
         return self._kernel_from_dots(dots, X) @ self.normalization_.T
 

@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._persistence import VersionedStateMixin
+from ._validation import validate_rows
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     InnerEstimatorMixin,
@@ -362,7 +363,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             score of ``classes_[1]``, as the inner model returns.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         return self._decision_function(X)
 
     def _decision_function(self, X):
@@ -427,7 +428,10 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator).classifier_tags
+        # The tags of the model a FrozenEstimator holds are the same, without
+        # the deep copy FrozenEstimator makes of them: tags are read on every
+        # predict (check_is_fitted), and that copy cost more than the product.
+        inner = get_tags(unfrozen(self.estimator)).classifier_tags
         if inner is not None:
             tags.classifier_tags.multi_class = inner.multi_class
             tags.classifier_tags.poor_score = inner.poor_score
@@ -537,13 +541,14 @@ class MaddnessRegressor(RegressorMixin, _BaseMaddnessLinearModel):
             The shape of the inner model's predictions.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         y_pred = self._scores(X)
         return y_pred.ravel() if self._ravel else y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = get_tags(self.estimator)
+        # See MaddnessClassifier.__sklearn_tags__ for why not self.estimator.
+        inner = get_tags(unfrozen(self.estimator))
         tags.target_tags.multi_output = inner.target_tags.multi_output
         if inner.regressor_tags is not None:
             tags.regressor_tags.poor_score = inner.regressor_tags.poor_score

@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn import get_config
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -26,6 +25,7 @@ from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
 from ._learning import learn_codebooks
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables, quantize_tables
+from ._validation import validate_rows
 
 # Rows per chunk in the NumPy aggregation of float tables, sized so that the
 # gathered table entries of one chunk stay around a few megabytes.
@@ -388,7 +388,7 @@ class MaddnessTransformer(
             Values 0..15.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         return encode_rows(X, self.split_dims_, self.split_thresholds_)
 
     def transform(self, X):
@@ -405,29 +405,7 @@ class MaddnessTransformer(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        return self._transform(self._validate_rows(X))
-
-    def _validate_rows(self, X):
-        """``validate_data`` for :meth:`transform`, skipped where it is a no-op.
-
-        Under ``assume_finite``, ``validate_data`` returns a native float32 or
-        float64 2-D ndarray with at least one row and the fitted number of
-        columns unchanged (no copy, no pass over its values) when no feature
-        names were seen at fit. Its checks cost more than the kernels on a
-        thousand rows (about 90 us in scikit-learn 1.9, mostly looking for
-        dataframes), so such arrays skip them.
-        """
-        if (
-            type(X) is np.ndarray
-            and X.ndim == 2
-            and (X.dtype == np.float32 or X.dtype == np.float64)
-            and X.shape[0] > 0
-            and X.shape[1] == self.n_features_in_
-            and not hasattr(self, "feature_names_in_")
-            and get_config()["assume_finite"]
-        ):
-            return X
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._transform(validate_rows(self, X))
 
     def _transform(self, X):
         """Approximate ``X @ weights`` for validated ``X``.
@@ -575,7 +553,7 @@ class MaddnessTransformer(
         score : float
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._persistence import VersionedStateMixin
+from ._validation import validate_rows
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
     InnerEstimatorMixin,
@@ -205,7 +206,7 @@ class MaddnessProjection(
             float32 for float32 input, float64 otherwise.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = validate_rows(self, X)
         X_new = self.maddness_._transform(X)
         X_new += self.offset_.astype(X_new.dtype)
         return X_new

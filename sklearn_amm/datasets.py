@@ -7,7 +7,6 @@ scikit-learn, so nothing is downloaded.
 
 import numpy as np
 from sklearn.datasets import load_sample_images
-from sklearn.utils import check_random_state
 
 __all__ = ["make_low_rank_product", "load_image_filter_task"]
 

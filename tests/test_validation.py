@@ -325,3 +325,68 @@ def test_dataframe_with_non_numeric_columns(X, column, message):
     amm = MaddnessTransformer(n_codebooks=2).fit(pd.DataFrame(X, columns=list("abcd")))
     with pytest.raises(ValueError, match=message):
         amm.transform(frame)
+
+
+def _validate_rows_cases(X):
+    big32 = np.full((4, X.shape[1]), 3e38, dtype=np.float32)  # finite; sum overflows
+    return {
+        "float64": X,
+        "float32": X.astype(np.float32),
+        "fortran": np.asfortranarray(X),
+        "strided": X[::2],
+        "int": X.astype(np.int64),
+        "list": X.tolist(),
+        "nan": _with(X, np.nan),
+        "inf": _with(X, np.inf),
+        "float32 sum overflows": big32,
+        "float32 nan beside a huge value": _with(big32, np.nan),
+        "wrong width": X[:, :3],
+        "one-dimensional": X[0],
+        "no rows": X[:0],
+        "sparse": scipy.sparse.csr_matrix(X),
+    }
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("assume_finite", [False, True])
+def test_validate_rows_agrees_with_validate_data(fitted, X, assume_finite):
+    # The shortcut must return what validate_data returns, or raise what it
+    # raises, for every kind of input.
+    from sklearn.utils.validation import validate_data
+
+    from sklearn_amm._validation import validate_rows
+
+    for name, rows in _validate_rows_cases(X).items():
+        outcomes = []
+        for validate in [
+            validate_rows,
+            lambda est, X: validate_data(
+                est, X, dtype=[np.float64, np.float32], reset=False
+            ),
+        ]:
+            try:
+                with config_context(assume_finite=assume_finite):
+                    outcomes.append(validate(fitted, rows))
+            except Exception as error:  # noqa: BLE001 - compared below
+                outcomes.append((type(error), str(error)))
+        shortcut, reference = outcomes
+        if isinstance(reference, tuple):
+            assert shortcut == reference, name
+        else:
+            assert shortcut.dtype == reference.dtype, name
+            np.testing.assert_array_equal(shortcut, reference, err_msg=name)
+
+
+def test_validate_rows_returns_plain_arrays_themselves(fitted, X):
+    from sklearn_amm._validation import validate_rows
+
+    for rows in [X, X.astype(np.float32), np.asfortranarray(X), X[::2]]:
+        assert validate_rows(fitted, rows) is rows
+
+
+def test_validate_rows_checks_feature_names(X):
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    fitted = MaddnessTransformer(n_codebooks=2).fit(df)
+    with pytest.warns(UserWarning, match="feature names"):
+        fitted.transform(X)
