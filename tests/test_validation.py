@@ -335,6 +335,7 @@ def _validate_rows_cases(X):
         "fortran": np.asfortranarray(X),
         "strided": X[::2],
         "int": X.astype(np.int64),
+        "big-endian": X.astype(">f8"),
         "list": X.tolist(),
         "nan": _with(X, np.nan),
         "inf": _with(X, np.inf),
