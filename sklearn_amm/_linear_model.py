@@ -208,8 +208,18 @@ class _BaseMaddnessLinearModel(
         """Raise if the inner model's predict is not derived from ``output``."""
 
     def _scores(self, X):
-        """Approximate ``X @ coef_.T + intercept_`` for validated X, 2-D."""
-        return self.maddness_._transform(X) + self._intercept
+        """Approximate ``X @ coef_.T + intercept_`` for validated X, 2-D.
+
+        float64 for any input, as the inner models return.
+        """
+        scores = self.maddness_._transform(X)
+        if scores.dtype != np.float64:
+            return scores + self._intercept
+        # In place: a second array of the output's size costs page faults
+        # that took longer than the whole product (7.7 against 2.9 ms for
+        # 45000 digits).
+        scores += self._intercept
+        return scores
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

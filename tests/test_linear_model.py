@@ -292,6 +292,26 @@ def test_float32_input():
     assert np.mean(clf.predict(X.astype(np.float32)) == clf.predict(X)) > 0.99
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "wrapper, inner",
+    [(MaddnessClassifier, LogisticRegression()), (MaddnessRegressor, Ridge())],
+)
+def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
+    # Like the inner models, whatever the rows' dtype; float64 scores get the
+    # intercept added in place, float32 ones in a new float64 array.
+    X, y = easy_classification(3)
+    model = wrapper(inner, n_codebooks=8).fit(X, y)
+    rows = X.astype(dtype)
+    method = "decision_function" if wrapper is MaddnessClassifier else "predict"
+    scores = getattr(model, method)(rows)
+    assert scores.dtype == np.float64
+    expected = model.maddness_.transform(rows) + model.estimator_.intercept_
+    assert_array_equal(scores, expected.reshape(scores.shape))
+    # Repeated calls give fresh arrays with the same values.
+    assert_array_equal(getattr(model, method)(rows), scores)
+
+
 def digits_subset():
     X, y = load_digits(return_X_y=True)
     return X[:400], y[:400]
