@@ -74,10 +74,19 @@ def _modified_huber_proba(scores):
     return _normalize_ovr(proba)
 
 
+def _log_in_place(proba):
+    """``np.log`` into the probabilities' own array, which nothing else holds.
+
+    A second array of the output's size would be paged in on every call,
+    which took as long as the scores themselves.
+    """
+    return np.log(proba, out=proba)
+
+
 def _log_avoiding_zero(proba):
     """LinearDiscriminantAnalysis: zeros are raised to the smallest normal first."""
     proba[proba == 0.0] += np.finfo(proba.dtype).smallest_normal
-    return np.log(proba)
+    return _log_in_place(proba)
 
 
 def _links(estimator):
@@ -90,13 +99,13 @@ def _links(estimator):
     getattr(estimator, "predict_proba")
     model = unfrozen(estimator)
     if isinstance(model, LogisticRegression):
-        return _expit_or_softmax_proba, np.log
+        return _expit_or_softmax_proba, _log_in_place
     if isinstance(model, LinearDiscriminantAnalysis):
         return _expit_or_softmax_proba, _log_avoiding_zero
     if isinstance(model, SGDClassifier) and model.loss == "log_loss":
-        return _ovr_logistic_proba, np.log
+        return _ovr_logistic_proba, _log_in_place
     if isinstance(model, SGDClassifier) and model.loss == "modified_huber":
-        return _modified_huber_proba, np.log
+        return _modified_huber_proba, _log_in_place
     raise AttributeError(
         f"{type(model).__name__} has predict_proba, but its link from decision "
         "values to probabilities is not known to MaddnessClassifier. Supported: "
@@ -116,8 +125,37 @@ def _labels_from_scores(classes, scores):
     if scores.ndim == 1:
         indices = (scores > 0).astype(np.intp)
     else:
-        indices = scores.argmax(axis=1)
+        indices = _row_argmax(scores)
     return classes.take(indices)
+
+
+# Above this many classes, the column loop of _row_argmax costs more in
+# Python than NumPy's copy.
+_MAX_COLUMN_LOOP = 64
+
+
+def _row_argmax(scores):
+    """``scores.argmax(axis=1)``, without copying column-major scores.
+
+    The scan writes the scores column-major, and NumPy's argmax along rows
+    copies such an array to row-major first. That copy has the size of the
+    output, and a fresh allocation that large is paged in on every call:
+    predicting 45000 digits took 10.4 ms, against 4.4 ms for the scores.
+    A running maximum over the columns reads them in place. The comparison
+    is strict, so the first of equal maxima wins, as with argmax (the scores
+    are sums of finite table entries: never NaN).
+    """
+    n_samples, n_columns = scores.shape
+    if not scores.flags.f_contiguous or n_columns > _MAX_COLUMN_LOOP:
+        return scores.argmax(axis=1)
+    best = scores[:, 0].copy()
+    indices = np.zeros(n_samples, dtype=np.intp)
+    for column in range(1, n_columns):
+        values = scores[:, column]
+        greater = values > best
+        np.copyto(best, values, where=greater)
+        np.copyto(indices, column, where=greater)
+    return indices
 
 
 def _dense_coef(estimator):

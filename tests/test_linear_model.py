@@ -312,6 +312,19 @@ def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
     assert_array_equal(getattr(model, method)(rows), scores)
 
 
+@pytest.mark.parametrize("order", ["F", "C"])
+@pytest.mark.parametrize("shape", [(0, 3), (1, 3), (37, 3), (500, 10), (40, 65)])
+def test_row_argmax_matches_numpy(order, shape):
+    from sklearn_amm._linear_model import _row_argmax
+
+    rng = np.random.default_rng(0)
+    # Few distinct values, so that most rows have tied maxima.
+    scores = np.asarray(rng.integers(0, 4, size=shape), dtype=np.float64, order=order)
+    assert_array_equal(_row_argmax(scores), scores.argmax(axis=1))
+    scores = np.asarray(rng.normal(size=shape), order=order)
+    assert_array_equal(_row_argmax(scores), scores.argmax(axis=1))
+
+
 def digits_subset():
     X, y = load_digits(return_X_y=True)
     return X[:400], y[:400]
