@@ -308,8 +308,12 @@ def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
     assert scores.dtype == np.float64
     expected = model.maddness_.transform(rows) + model.estimator_.intercept_
     assert_array_equal(scores, expected.reshape(scores.shape))
-    # Repeated calls give fresh arrays with the same values.
-    assert_array_equal(getattr(model, method)(rows), scores)
+    # The intercept is added in place: a second call must get an array of
+    # its own, and leave the first result as it was.
+    again = getattr(model, method)(rows)
+    assert not np.shares_memory(again, scores)
+    assert_array_equal(again, scores)
+    assert_array_equal(scores, expected.reshape(scores.shape))
 
 
 @pytest.mark.parametrize("order", ["F", "C"])
