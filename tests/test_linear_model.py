@@ -41,7 +41,7 @@ from sklearn_amm import (
     MaddnessSkewedChi2Sampler,
     MaddnessTransformer,
 )
-from sklearn_amm._linear_model import _links
+from sklearn_amm._linear_model import _links, _row_argmax
 from sklearn_amm._wrapper_base import MADDNESS_PARAMETERS
 
 WRAPPERS = [
@@ -319,8 +319,6 @@ def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
 @pytest.mark.parametrize("order", ["F", "C"])
 @pytest.mark.parametrize("shape", [(0, 3), (1, 3), (37, 3), (500, 10), (40, 65)])
 def test_row_argmax_matches_numpy(order, shape):
-    from sklearn_amm._linear_model import _row_argmax
-
     rng = np.random.default_rng(0)
     # Few distinct values, so that most rows have tied maxima.
     scores = np.asarray(rng.integers(0, 4, size=shape), dtype=np.float64, order=order)

@@ -8,8 +8,10 @@ import scipy.sparse
 from sklearn import config_context
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.validation import validate_data
 
 from sklearn_amm import MaddnessTransformer, _reference
+from sklearn_amm._validation import validate_rows
 
 
 @pytest.fixture
@@ -353,10 +355,6 @@ def _validate_rows_cases(X):
 def test_validate_rows_agrees_with_validate_data(fitted, X, assume_finite):
     # The shortcut must return what validate_data returns, or raise what it
     # raises, for every kind of input.
-    from sklearn.utils.validation import validate_data
-
-    from sklearn_amm._validation import validate_rows
-
     for name, rows in _validate_rows_cases(X).items():
         outcomes = []
         for validate in [
@@ -379,8 +377,6 @@ def test_validate_rows_agrees_with_validate_data(fitted, X, assume_finite):
 
 
 def test_validate_rows_returns_plain_arrays_themselves(fitted, X):
-    from sklearn_amm._validation import validate_rows
-
     for rows in [X, X.astype(np.float32), np.asfortranarray(X), X[::2]]:
         assert validate_rows(fitted, rows) is rows
 

@@ -9,13 +9,8 @@ on a few hundred rows that overhead is most of it.
 """
 
 import numpy as np
-from sklearn.datasets import load_digits
-from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
-
-from sklearn_amm import MaddnessClassifier
+from wrappers_accuracy import digits_split, wrapped
 
 ROW_TILES = {"450": 1, "45000": 100}
 
@@ -35,13 +30,9 @@ class DigitsPrediction:
     repeat = (10, 200, 2.0)
 
     def setup_cache(self):
-        X, y = load_digits(return_X_y=True)
-        X_train, X_test, y_train, _ = train_test_split(
-            X, y, test_size=0.25, stratify=y, random_state=0
-        )
-        exact = LogisticRegression(max_iter=5000).fit(X_train, y_train)
-        approximate = MaddnessClassifier(FrozenEstimator(exact), n_codebooks=16)
-        approximate.fit(X_train, y_train)
+        # The split and models of wrappers_accuracy.py's speed columns.
+        X_train, X_test, y_train, _, exact = digits_split(random_state=0)
+        approximate = wrapped(exact, X_train, y_train, n_codebooks=16)
         return {"exact": exact, "MADDNESS C=16": approximate}, X_test
 
     def setup(self, cache, model, method, rows):
