@@ -26,7 +26,7 @@ def show_config(file=None):
     -----
     The SIMD level is chosen at import, from what the CPU reports; the
     environment variable ``SKLEARN_AMM_SIMD`` (``scalar``, ``ssse3``,
-    ``avx2`` or ``neon``) forces one. The kernels run on as many OpenMP
+    ``avx2``, ``avx512`` or ``neon``) forces one. The kernels run on as many OpenMP
     threads as ``OMP_NUM_THREADS`` or a ``threadpoolctl.threadpool_limits``
     block allow.
 

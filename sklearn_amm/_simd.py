@@ -6,7 +6,7 @@ and the Python side passes :func:`active_level`, so tests can call a kernel
 at each level in :func:`available_levels` directly.
 
 The environment variable ``SKLEARN_AMM_SIMD`` forces a level for the whole
-process (``scalar``, ``ssse3``, ``avx2`` or ``neon``): to test the portable
+process (``scalar``, ``ssse3``, ``avx2``, ``avx512`` or ``neon``): to test the portable
 path, or to step around a bug in a SIMD kernel. A level this CPU lacks gives
 a warning and the best supported level instead; an unknown name is an error.
 """
@@ -23,6 +23,7 @@ LEVELS = {
     "scalar": _cpu.SCALAR,
     "ssse3": _cpu.SSSE3,
     "avx2": _cpu.AVX2,
+    "avx512": _cpu.AVX512,
     "neon": _cpu.NEON,
 }
 _NAMES = {level: name for name, level in LEVELS.items()}

@@ -42,7 +42,12 @@ def test_available_levels_start_scalar_and_end_best():
     assert levels == sorted(levels)
     assert levels == _cpu.supported_levels()
     # SSE/AVX levels and NEON never come together.
-    assert not ({"ssse3", "avx2"} & set(names) and "neon" in names)
+    assert not ({"ssse3", "avx2", "avx512"} & set(names) and "neon" in names)
+    # AVX-512 builds on AVX2, and AVX2 on SSSE3.
+    if "avx512" in names:
+        assert names[-1] == "avx512" and "avx2" in names
+    if "avx2" in names:
+        assert "ssse3" in names
 
 
 def test_active_level_is_supported():
@@ -59,8 +64,8 @@ def test_choose_level():
     assert _simd._choose_level(" SCALAR ") == _simd.LEVELS["scalar"]
     with pytest.warns(RuntimeWarning, match="supports only"):
         assert _simd._choose_level(_unsupported_level_name()) == best
-    with pytest.raises(ValueError, match="'scalar', 'ssse3', 'avx2', 'neon'"):
-        _simd._choose_level("avx512")
+    with pytest.raises(ValueError, match="'scalar', 'ssse3', 'avx2', 'avx512', 'neon'"):
+        _simd._choose_level("avx1024")
 
 
 def test_environment_forces_scalar():
@@ -88,7 +93,7 @@ def test_environment_unknown_level_fails_at_import():
     result = _python("import sklearn_amm", simd="fastest")
     assert result.returncode != 0
     assert "ValueError" in result.stderr
-    assert "'scalar', 'ssse3', 'avx2', 'neon'" in result.stderr
+    assert "'scalar', 'ssse3', 'avx2', 'avx512', 'neon'" in result.stderr
 
 
 def test_show_config_mentions_level_and_openmp():

@@ -5,6 +5,52 @@
 #include <omp.h>
 #endif
 
+#if AMM_HAVE_X86_KERNELS
+#include <cpuid.h>
+
+/* XCR0 bits the OS sets when it saves a register state on context switch:
+ * SSE (1), AVX (2), and for AVX-512 the opmask (5), the upper halves of
+ * ZMM0-15 (6) and ZMM16-31 (7). */
+#define XCR0_YMM 0x06u
+#define XCR0_ZMM 0xE6u
+
+/* XCR0, or 0 if the OS has not enabled XGETBV (CPUID.1:ECX.OSXSAVE). Read
+ * with the instruction's bytes, so that no -mxsave flag is needed. */
+static unsigned xcr0(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || !(ecx & (1u << 27))) {
+        return 0;
+    }
+    __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+    return eax;
+}
+
+/* CPUID leaf 7, sub-leaf 0 (structured extended features), or zeros. */
+static void leaf7(unsigned *ebx, unsigned *ecx)
+{
+    unsigned eax, edx;
+    *ebx = *ecx = 0;
+    if (__get_cpuid_max(0, 0) >= 7) {
+        __cpuid_count(7, 0, eax, *ebx, *ecx, edx);
+    }
+}
+
+/* AVX-512 F (leaf 7 EBX bit 16), BW (30) and VL (31), and the OS saving
+ * the opmask and ZMM registers: a CPU with AVX-512 under an OS (or a
+ * hypervisor) that leaves ZMM state off must not run these kernels. */
+static int has_avx512(void)
+{
+    unsigned ebx, ecx;
+    const unsigned needed = (1u << 16) | (1u << 30) | (1u << 31);
+    if ((xcr0() & XCR0_ZMM) != XCR0_ZMM) {
+        return 0;
+    }
+    leaf7(&ebx, &ecx);
+    return (ebx & needed) == needed;
+}
+#endif
+
 int amm_cpu_supports(int level)
 {
     switch (level) {
@@ -22,6 +68,8 @@ int amm_cpu_supports(int level)
         __builtin_cpu_init();
         return (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
                    ? 1 : 0;
+    case AMM_AVX512:
+        return amm_cpu_supports(AMM_AVX2) && has_avx512();
 #endif
 #if AMM_HAVE_NEON_KERNELS
     case AMM_NEON:
@@ -30,6 +78,20 @@ int amm_cpu_supports(int level)
     default:
         return 0;
     }
+}
+
+int amm_cpu_has_avx512_vbmi(void)
+{
+#if AMM_HAVE_X86_KERNELS
+    unsigned ebx, ecx;
+    if (!amm_cpu_supports(AMM_AVX512)) {
+        return 0;
+    }
+    leaf7(&ebx, &ecx);
+    return (ecx & (1u << 1)) ? 1 : 0; /* leaf 7 ECX bit 1: VBMI */
+#else
+    return 0;
+#endif
 }
 
 int amm_best_level(void)

@@ -19,10 +19,12 @@ enum amm_simd_level {
     AMM_SSSE3 = 1,  /* x86-64 with SSSE3 (pshufb) */
     AMM_AVX2 = 2,   /* x86-64 with AVX2 and FMA */
     AMM_NEON = 3,   /* aarch64 (Advanced SIMD is part of the base ISA) */
-    AMM_N_LEVELS = 4
+    AMM_AVX512 = 4, /* x86-64 with AVX2 and AVX-512 F, BW and VL */
+    AMM_N_LEVELS = 5
 };
 
-/* x86-64 builds with gcc or clang compile the SSSE3 and AVX2 kernels. */
+/* x86-64 builds with gcc or clang compile the SSSE3, AVX2 and AVX-512
+ * kernels. */
 #if (defined(__x86_64__) || defined(_M_X64)) && \
     (defined(__GNUC__) || defined(__clang__))
 #define AMM_HAVE_X86_KERNELS 1
@@ -38,6 +40,9 @@ enum amm_simd_level {
 
 /* 1 if this CPU (and OS) can run kernels of `level`, else 0. */
 int amm_cpu_supports(int level);
+
+/* 1 if the CPU also has AVX-512 VBMI (vpermb) on top of AMM_AVX512. */
+int amm_cpu_has_avx512_vbmi(void);
 
 /* The highest level amm_cpu_supports() accepts on this CPU. */
 int amm_best_level(void);

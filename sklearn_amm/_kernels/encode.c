@@ -114,7 +114,7 @@ void amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
                            ptrdiff_t block_end, uint8_t *out, int level)
 {
 #if AMM_HAVE_X86_KERNELS
-    if (level == AMM_AVX2) {
+    if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
             amm_encode_avx2_f32(p, block_begin, simd_end, out);
@@ -143,7 +143,7 @@ void amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
                            ptrdiff_t block_end, uint8_t *out, int level)
 {
 #if AMM_HAVE_X86_KERNELS
-    if (level == AMM_AVX2) {
+    if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
             amm_encode_avx2_f64(p, block_begin, simd_end, out);

@@ -36,6 +36,7 @@ void amm_scan_blocks(const amm_scan_problem *problem, ptrdiff_t block_begin,
 {
     switch (level) {
 #if AMM_HAVE_X86_KERNELS
+    case AMM_AVX512:
     case AMM_AVX2:
         amm_scan_avx2(problem, block_begin, block_end);
         break;
