@@ -26,6 +26,7 @@ from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
 from ._layout import n_padded_codebooks
 from ._simd import active_level
+from ._validation import raise_if_nonfinite
 
 FLOAT_DTYPES = (np.float32, np.float64)
 # Codebooks averaged in one uint8 tree (``_reference.GROUP_SIZE``).
@@ -155,9 +156,15 @@ def encode_and_aggregate_dequantized(
     Returns
     -------
     Y_hat : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
+
+    Raises
+    ------
+    ValueError
+        If a split column holds NaN or infinity, unless ``assume_finite``
+        is set (:func:`._validation.raise_if_nonfinite`).
     """
     Y_hat = np.empty((tables.shape[0], X.shape[0]), dtype=X.dtype)
-    encode_scan_dequantized(
+    nonfinite = encode_scan_dequantized(
         X,
         np.ascontiguousarray(split_dims, dtype=np.intp),
         thresholds_for_dtype(thresholds, X.dtype),
@@ -168,6 +175,7 @@ def encode_and_aggregate_dequantized(
         Y_hat,
         active_level() if level is None else level,
     )
+    raise_if_nonfinite(nonfinite, X, split_dims)
     return Y_hat
 
 

@@ -7,6 +7,7 @@ import numpy as np
 from ._kernels._encode import encode_codes, encode_packed
 from ._layout import ROWS_PER_BLOCK, n_padded_codebooks
 from ._simd import active_level
+from ._validation import raise_if_nonfinite
 
 
 def thresholds_for_dtype(thresholds, dtype):
@@ -33,15 +34,21 @@ def thresholds_for_dtype(thresholds, dtype):
 
 
 def encode_rows(X, split_dims, thresholds):
-    """Codes of validated float32 or float64 rows, shape (n_samples, n_codebooks)."""
+    """Codes of validated float32 or float64 rows, shape (n_samples, n_codebooks).
+
+    Raises scikit-learn's ValueError if a split column holds NaN or
+    infinity, unless ``assume_finite`` is set (:func:`.raise_if_nonfinite`);
+    so do the other encoding functions.
+    """
     codes = np.empty((X.shape[0], split_dims.shape[0]), dtype=np.uint8)
-    encode_codes(
+    nonfinite = encode_codes(
         X,
         np.ascontiguousarray(split_dims, dtype=np.intp),
         thresholds_for_dtype(thresholds, X.dtype),
         codes,
         active_level(),
     )
+    raise_if_nonfinite(nonfinite, X, split_dims)
     return codes
 
 
@@ -66,11 +73,12 @@ def encode_packed_rows(X, split_dims, thresholds, n_codebooks):
         )
     n_blocks = -(-X.shape[0] // ROWS_PER_BLOCK)
     packed = np.empty((n_blocks, _n_pairs(n_codebooks), ROWS_PER_BLOCK), dtype=np.uint8)
-    encode_packed(
+    nonfinite = encode_packed(
         X,
         np.ascontiguousarray(split_dims, dtype=np.intp),
         thresholds_for_dtype(thresholds, X.dtype),
         packed,
         active_level(),
     )
+    raise_if_nonfinite(nonfinite, X, split_dims)
     return packed

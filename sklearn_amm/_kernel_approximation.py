@@ -546,7 +546,9 @@ class MaddnessNystroem(
             float32 when both ``X`` and the training rows are float32.
         """
         check_is_fitted(self)
-        X = validate_rows(self, X)
+        # The kernel reads the norms of whole rows, not only the split
+        # columns the encoder checks: every value must be finite.
+        X = validate_rows(self, X, check_finite=True)
         dots = self.maddness_._transform(X)
         return self._kernel_from_dots(dots, X) @ self.normalization_.T
 

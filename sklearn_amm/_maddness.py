@@ -553,7 +553,8 @@ class MaddnessTransformer(
         score : float
         """
         check_is_fitted(self)
-        X = validate_rows(self, X)
+        # The exact product reads every value of X, so all must be finite.
+        X = validate_rows(self, X, check_finite=True)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_

@@ -19,6 +19,7 @@ import tempfile
 
 import numpy as np
 import pytest
+import sklearn
 
 pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -184,6 +185,11 @@ def forced_level(level):
         _simd._ACTIVE_LEVEL = saved
 
 
+def _split_values_nonfinite(X, split_dims):
+    """Whether a value of a split column of X is NaN or infinite."""
+    return not np.isfinite(X[:, np.unique(split_dims)]).all()
+
+
 def dequantized(totals, multiplier, shift):
     """``float(total) * multiplier + shift``, rounded twice in the dtype."""
     with np.errstate(all="ignore"):
@@ -211,10 +217,12 @@ def test_encoder_matches_reference(level, dtype, data):
     n_pairs = n_padded_codebooks(n_codebooks) // 2 + data.draw(st.integers(0, 2))
     with layout(X, name) as X_view:
         codes = np.full((X.shape[0], n_codebooks), 0xEE, dtype=np.uint8)
-        encode_codes(X_view, split_dims, kernel_thresholds, codes, level)
+        codes_nonfinite = encode_codes(X_view, split_dims, kernel_thresholds, codes, level)
         packed = np.full((n_blocks, n_pairs, 32), 0xA5, dtype=np.uint8)
-        encode_packed(X_view, split_dims, kernel_thresholds, packed, level)
+        packed_nonfinite = encode_packed(X_view, split_dims, kernel_thresholds, packed, level)
     np.testing.assert_array_equal(codes, expected)
+    # The report covers exactly the values compared: the split columns.
+    assert codes_nonfinite == packed_nonfinite == _split_values_nonfinite(X, split_dims)
     expected_packed = np.zeros_like(packed)
     reference_packed = pack_codes(expected)
     expected_packed[:, : reference_packed.shape[1]] = reference_packed
@@ -349,8 +357,8 @@ def test_fused_encode_and_scan_match_reference(level, dtype, data):
     multiplier, shift = data.draw(constants(dtype, n_outputs), label="constants")
     average = data.draw(st.booleans(), label="average")
     name = data.draw(st.sampled_from(LAYOUTS), label="layout")
-    with layout(X, name) as X_view:
-        Y_hat = encode_and_aggregate_dequantized(
+    def fused(X_view):
+        return encode_and_aggregate_dequantized(
             X_view,
             split_dims,
             thresholds,
@@ -360,6 +368,15 @@ def test_fused_encode_and_scan_match_reference(level, dtype, data):
             shift,
             level,
         )
+
+    with layout(X, name) as X_view:
+        # NaN or infinity in a split column is scikit-learn's error, unless
+        # assume_finite is set: then the codes are the reference's.
+        if _split_values_nonfinite(X, split_dims):
+            with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+                fused(X_view)
+        with sklearn.config_context(assume_finite=True):
+            Y_hat = fused(X_view)
     codes = _reference.encode(X, split_dims, thresholds)
     totals = MODES["average" if average else "sum"](codes, luts)
     np.testing.assert_array_equal(Y_hat.T, dequantized(totals, multiplier, shift))

@@ -50,30 +50,34 @@ def test_non_finite_x_after_fit(fitted, X, value, message, method, dtype):
         getattr(fitted, method)(_with(X, value).astype(dtype))
 
 
-def test_nan_in_a_column_no_tree_reads_still_raises():
-    """Validation checks every column, not just the split columns."""
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("assume_finite", [False, True])
+def test_non_finite_value_in_a_column_no_tree_reads_is_ignored(value, assume_finite):
+    """transform and encode read only the split columns, and check those:
+    a NaN or infinity elsewhere cannot reach the output, so it is no error
+    and changes nothing, with or without assume_finite."""
     X = np.random.default_rng(0).normal(size=(200, 8))
     # One codebook over 8 columns: its 4 levels read at most 4 of them.
     amm = MaddnessTransformer(n_codebooks=1).fit(X)
     unused = sorted(set(range(8)) - set(amm.split_dims_.ravel()))[0]
-    X_nan = X.copy()
-    X_nan[:, unused] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
-        amm.transform(X_nan)
+    X_bad = X.copy()
+    X_bad[:, unused] = value
+    with config_context(assume_finite=assume_finite):
+        Y_hat = amm.transform(X_bad)
+        codes = amm.encode(X_bad)
+    assert np.all(np.isfinite(Y_hat))
+    np.testing.assert_array_equal(Y_hat, amm.transform(X))
+    np.testing.assert_array_equal(codes, amm.encode(X))
 
 
-def test_nan_in_an_unread_column_is_ignored_under_assume_finite():
-    """With ``assume_finite=True`` the check is skipped: an unread NaN column
-    then has no effect, and the output is finite and unchanged."""
+def test_score_reads_every_column_so_checks_them_all():
     X = np.random.default_rng(0).normal(size=(200, 8))
     amm = MaddnessTransformer(n_codebooks=1).fit(X)
     unused = sorted(set(range(8)) - set(amm.split_dims_.ravel()))[0]
     X_nan = X.copy()
-    X_nan[:, unused] = np.nan
-    with config_context(assume_finite=True):
-        Y_hat = amm.transform(X_nan)
-    assert np.all(np.isfinite(Y_hat))
-    np.testing.assert_array_equal(Y_hat, amm.transform(X))
+    X_nan[5, unused] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        amm.score(X_nan)
 
 
 @pytest.mark.parametrize("method", ["transform", "encode", "score"])
@@ -351,16 +355,22 @@ def _validate_rows_cases(X):
 
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("check_finite", [False, True])
 @pytest.mark.parametrize("assume_finite", [False, True])
-def test_validate_rows_agrees_with_validate_data(fitted, X, assume_finite):
+def test_validate_rows_agrees_with_validate_data(fitted, X, assume_finite, check_finite):
     # The shortcut must return what validate_data returns, or raise what it
-    # raises, for every kind of input.
+    # raises, for every kind of input. Without check_finite it leaves NaN
+    # and infinity to the encoder, for ndarrays and other inputs alike.
     for name, rows in _validate_rows_cases(X).items():
         outcomes = []
         for validate in [
-            validate_rows,
+            lambda est, X: validate_rows(est, X, check_finite=check_finite),
             lambda est, X: validate_data(
-                est, X, dtype=[np.float64, np.float32], reset=False
+                est,
+                X,
+                dtype=[np.float64, np.float32],
+                reset=False,
+                ensure_all_finite=check_finite,
             ),
         ]:
             try:
