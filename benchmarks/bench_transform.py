@@ -21,6 +21,8 @@ Prints, in one run:
   or with fused float32 de-quantization, beside the rows per second at which
   the output could be written at the write bandwidth measured for its size;
 * what ``transform`` costs beyond its kernels at N=1000;
+* a wrapped classifier's ``decision_function`` and ``predict`` at N=45000,
+  default against ``assume_finite=True``;
 * the 2-thread speed-up on the large shape;
 * with ``--sections aggregation``: the cost of the exact-sum aggregation and
   of per-output table scales against the paper's setting.
@@ -334,6 +336,43 @@ def threads_table(large):
         )
 
 
+def wrapper_table():
+    """A wrapped classifier's predictions, default against assume_finite.
+
+    Digits (D=64, 10 classes), LogisticRegression and MaddnessClassifier at
+    C=16 around it (as in wrappers_accuracy.py), the 450 test rows repeated
+    to N=45000, one thread.
+    """
+    from wrappers_accuracy import digits_split, wrapped
+
+    X_train, X_test, y_train, _, exact = digits_split(random_state=0)
+    clf = wrapped(exact, X_train, y_train, 16)
+    X_large = np.tile(X_test, (100, 1))
+    print("MaddnessClassifier (digits, C=16), N=45000, 1 thread (times in ms)")
+    header = (
+        f"{'X':<7} {'method':<18} {'exact':>8} {'amm':>8} {'speedup':>8} "
+        f"{'finite':>8} {'amm/fin':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for dtype, order in LAYOUTS:
+        X = np.asarray(X_large, dtype=dtype, order=order)
+        for method in ("decision_function", "predict"):
+            with threadpool_limits(limits=1):
+                exact_s = median_seconds(lambda: getattr(exact, method)(X))
+                amm_s = median_seconds(lambda: getattr(clf, method)(X))
+                with sklearn.config_context(assume_finite=True):
+                    finite_s = median_seconds(lambda: getattr(clf, method)(X))
+            print(
+                f"{LAYOUT_NAMES[dtype] + ' ' + order:<7} {method:<18} "
+                f"{exact_s * 1e3:>8.3f} {amm_s * 1e3:>8.3f} {exact_s / amm_s:>8.2f} "
+                f"{finite_s * 1e3:>8.3f} {amm_s / finite_s:>7.2f}"
+            )
+    print("'exact': the inner LogisticRegression in the default configuration;")
+    print("'amm': the wrapper, default configuration; 'finite': under assume_finite")
+    print()
+
+
 def aggregation_table():
     """Cost of the table options: transform time against the paper's setting.
 
@@ -384,6 +423,7 @@ SECTIONS = {
     "overhead": overhead_table,
     "threads": None,  # needs the large model of "transform"
     "aggregation": aggregation_table,
+    "wrapper": wrapper_table,
 }
 
 
@@ -393,7 +433,7 @@ def main():
         "--sections",
         nargs="+",
         choices=list(SECTIONS),
-        default=["transform", "scan", "overhead", "threads"],
+        default=["transform", "scan", "overhead", "wrapper", "threads"],
         help="tables to print (default: all but 'aggregation')",
     )
     sections = parser.parse_args().sections
@@ -402,7 +442,7 @@ def main():
     large = None
     if "transform" in sections or "threads" in sections:
         large = transform_table(read_bandwidth)
-    for section in ("scan", "overhead", "aggregation"):
+    for section in ("scan", "overhead", "wrapper", "aggregation"):
         if section in sections:
             SECTIONS[section]()
     if "threads" in sections:

@@ -17,7 +17,10 @@ from .common import (
 
 
 class Transform(PreparedSuite):
-    """``MaddnessTransformer.transform`` of the test rows (encode and scan)."""
+    """``MaddnessTransformer.transform`` of the test rows (encode and scan),
+    as a user calls it: scikit-learn's default configuration."""
+
+    assume_finite = False
 
     params = (list(TASKS), N_CODEBOOKS, list(LAYOUTS))
     param_names = ["task", "n_codebooks", "X"]
@@ -30,6 +33,12 @@ class Transform(PreparedSuite):
 
     def time_transform(self, directory, task, n_codebooks, layout):
         self.model.transform(self.X)
+
+
+class TransformAssumeFinite(Transform):
+    """``transform`` under ``assume_finite=True``, beside :class:`Transform`."""
+
+    assume_finite = True
 
 
 class NumpyProduct(PreparedSuite):
