@@ -23,6 +23,9 @@ Prints, in one run:
 * what ``transform`` costs beyond its kernels at N=1000;
 * a wrapped classifier's ``decision_function`` and ``predict`` at N=45000,
   default against ``assume_finite=True``;
+* ``transform`` at every SIMD level the CPU has, side by side;
+* with ``--sections dram``: a 4 GB X that no cache holds, against the read
+  bound measured in the same run, at the two best levels and on 2 threads;
 * the 2-thread speed-up on the large shape;
 * with ``--sections aggregation``: the cost of the exact-sum aggregation and
   of per-output table scales against the paper's setting.
@@ -336,6 +339,99 @@ def threads_table(large):
         )
 
 
+def at_level(level, function):
+    """``function()`` with the kernels forced to SIMD level ``level`` (a name)."""
+    saved = _simd._ACTIVE_LEVEL
+    _simd._ACTIVE_LEVEL = _simd.LEVELS[level]
+    try:
+        return function()
+    finally:
+        _simd._ACTIVE_LEVEL = saved
+
+
+def levels_table():
+    """transform at every SIMD level this CPU has, side by side, one run."""
+    levels = _simd.available_levels()
+    print("transform at each SIMD level, float32 F, C=16, 1 thread, assume_finite=True")
+    print("(times in ms; ratios: numpy time over transform time)")
+    header = f"{'task':<12} {'numpy':>8} " + " ".join(
+        f"{level:>8} {'x':>5}" for level in levels
+    )
+    print(header)
+    print("-" * len(header))
+    for name, n_samples, n_features, n_outputs in SHAPES:
+        X64 = low_rank_rows(n_samples + N_FIT, n_features, seed=n_features)
+        W = np.random.default_rng(1).normal(size=(n_features, n_outputs))
+        amm = MaddnessTransformer(W, n_codebooks=16).fit(X64[:N_FIT])
+        X = np.asarray(X64[N_FIT:], dtype=np.float32, order="F")
+        W32 = W.astype(np.float32)
+        with threadpool_limits(limits=1), sklearn.config_context(assume_finite=True):
+            numpy_s = median_seconds(lambda: X @ W32)
+            times = [
+                at_level(level, lambda: median_seconds(lambda: amm.transform(X)))
+                for level in levels
+            ]
+        print(
+            f"{name:<12} {numpy_s * 1e3:>8.3f} "
+            + " ".join(f"{t * 1e3:>8.3f} {numpy_s / t:>5.1f}" for t in times)
+        )
+    print()
+
+
+# A shape whose X does not fit in any cache (this machine's L3 holds 480 MB):
+# 2,000,000 rows of 512 float32 columns, 4 GB, with 10 outputs so that the
+# result (80 MB) stays small next to what is read.
+DRAM_SHAPE = ("DRAM", 2_000_000, 512, 10)
+
+
+def dram_table():
+    """transform on X far larger than the caches, against the DRAM read bound.
+
+    The bound is the bytes transform must read (the split columns, or for C
+    order the cache lines holding them) over the single-core read bandwidth
+    of a 2 GiB buffer, measured in the same run; the output is written too,
+    so the bound is a lower bound on the time.
+    """
+    name, n_samples, n_features, n_outputs = DRAM_SHAPE
+    bandwidth = read_bandwidth_bytes_per_second(n_bytes=2 * 2**30, n_repeats=3)
+    print(
+        f"{name}: N={n_samples}, D={n_features}, M={n_outputs}, C=16, float32, "
+        f"1 thread; DRAM read bandwidth (2 GiB): {bandwidth / 1e9:.1f} GB/s"
+    )
+    header = (
+        f"{'X':<7} {'levels':<8} {'numpy ms':>9} {'amm ms':>8} {'speedup':>8} "
+        f"{'MB read':>8} {'GB/s':>6} {'x bound':>7} {'2 threads':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    fit_rows = low_rank_rows(N_FIT, n_features, seed=7)
+    W = np.random.default_rng(1).normal(size=(n_features, n_outputs))
+    amm = MaddnessTransformer(W, n_codebooks=16).fit(fit_rows)
+    W32 = W.astype(np.float32)
+    for order in ("F", "C"):
+        X = np.empty((n_samples, n_features), dtype=np.float32, order=order)
+        for start in range(0, n_samples, 100_000):
+            X[start : start + 100_000] = low_rank_rows(100_000, n_features, seed=start)
+        n_bytes = bytes_read_by_encode(X, amm.split_dims_)
+        for level in _simd.available_levels()[-2:]:
+            with sklearn.config_context(assume_finite=True):
+                with threadpool_limits(limits=1):
+                    numpy_s = median_seconds(lambda: X @ W32, 3)
+                    amm_s = at_level(level, lambda: median_seconds(lambda: amm.transform(X), 5))
+                with threadpool_limits(limits=2):
+                    two_s = at_level(level, lambda: median_seconds(lambda: amm.transform(X), 5))
+            print(
+                f"f32 {order:<3} {level:<8} {numpy_s * 1e3:>9.1f} {amm_s * 1e3:>8.1f} "
+                f"{numpy_s / amm_s:>8.1f} {n_bytes / 1e6:>8.0f} "
+                f"{n_bytes / amm_s / 1e9:>6.1f} {amm_s * bandwidth / n_bytes:>7.2f} "
+                f"{amm_s / two_s:>8.2f}x"
+            )
+        del X
+    print("'x bound': transform time over (MB read / DRAM read bandwidth);")
+    print("'2 threads': the speed-up of transform on 2 threads over 1")
+    print()
+
+
 def wrapper_table():
     """A wrapped classifier's predictions, default against assume_finite.
 
@@ -424,6 +520,8 @@ SECTIONS = {
     "threads": None,  # needs the large model of "transform"
     "aggregation": aggregation_table,
     "wrapper": wrapper_table,
+    "levels": levels_table,
+    "dram": dram_table,
 }
 
 
@@ -433,8 +531,9 @@ def main():
         "--sections",
         nargs="+",
         choices=list(SECTIONS),
-        default=["transform", "scan", "overhead", "wrapper", "threads"],
-        help="tables to print (default: all but 'aggregation')",
+        default=["transform", "levels", "scan", "overhead", "wrapper", "threads"],
+        help="tables to print (default: all but 'aggregation' and 'dram', which "
+        "needs 8 GB of memory and a few minutes)",
     )
     sections = parser.parse_args().sections
     read_bandwidth = read_bandwidth_bytes_per_second()
@@ -442,7 +541,7 @@ def main():
     large = None
     if "transform" in sections or "threads" in sections:
         large = transform_table(read_bandwidth)
-    for section in ("scan", "overhead", "wrapper", "aggregation"):
+    for section in ("levels", "scan", "overhead", "wrapper", "aggregation", "dram"):
         if section in sections:
             SECTIONS[section]()
     if "threads" in sections:

@@ -39,7 +39,7 @@ static void leaf7(unsigned *ebx, unsigned *ecx)
 /* AVX-512 F (leaf 7 EBX bit 16), BW (30) and VL (31), and the OS saving
  * the opmask and ZMM registers: a CPU with AVX-512 under an OS (or a
  * hypervisor) that leaves ZMM state off must not run these kernels. */
-static int has_avx512(void)
+static int ask_avx512(void)
 {
     unsigned ebx, ecx;
     const unsigned needed = (1u << 16) | (1u << 30) | (1u << 31);
@@ -48,6 +48,18 @@ static int has_avx512(void)
     }
     leaf7(&ebx, &ecx);
     return (ebx & needed) == needed;
+}
+
+/* Asked once: every kernel call checks its level, and in a virtual machine
+ * each CPUID traps to the hypervisor (tens of microseconds here, as long
+ * as encoding 10000 rows). Threads that race here store the same value. */
+static int has_avx512(void)
+{
+    static volatile int cached = -1;
+    if (cached < 0) {
+        cached = ask_avx512();
+    }
+    return cached;
 }
 #endif
 
@@ -83,12 +95,14 @@ int amm_cpu_supports(int level)
 int amm_cpu_has_avx512_vbmi(void)
 {
 #if AMM_HAVE_X86_KERNELS
+    static volatile int cached = -1; /* asked once, as in has_avx512 */
     unsigned ebx, ecx;
-    if (!amm_cpu_supports(AMM_AVX512)) {
-        return 0;
+    if (cached < 0) {
+        leaf7(&ebx, &ecx);
+        /* leaf 7 ECX bit 1: VBMI */
+        cached = amm_cpu_supports(AMM_AVX512) && (ecx & (1u << 1)) ? 1 : 0;
     }
-    leaf7(&ebx, &ecx);
-    return (ecx & (1u << 1)) ? 1 : 0; /* leaf 7 ECX bit 1: VBMI */
+    return cached;
 #else
     return 0;
 #endif
