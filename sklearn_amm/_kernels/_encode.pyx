@@ -82,10 +82,10 @@ cdef extern from "encode.h" nogil:
         ptrdiff_t n_pairs
         int by_rows
 
-    void amm_encode_blocks_f32(
+    int amm_encode_blocks_f32(
         const amm_encode_problem *problem, ptrdiff_t block_begin,
         ptrdiff_t block_end, uint8_t *out, int level)
-    void amm_encode_blocks_f64(
+    int amm_encode_blocks_f64(
         const amm_encode_problem *problem, ptrdiff_t block_begin,
         ptrdiff_t block_end, uint8_t *out, int level)
     void amm_unpack_blocks(
@@ -132,9 +132,17 @@ def encode_packed(
         code 0 (see :mod:`sklearn_amm._layout`).
     level : int
         SIMD level (:mod:`sklearn_amm._simd`); the CPU must support it.
+
+    Returns
+    -------
+    nonfinite : bool
+        Whether any value compared, that is any value of a split column
+        (``X[:, split_dims]``), is NaN or infinite. The codes are written
+        all the same: NaN goes left, infinities compare as numbers.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
+    cdef int nonfinite = 0
     _check_trees(X.shape[1], split_dims, thresholds, level)
     if (
         packed.shape[0] != n_blocks
@@ -147,7 +155,7 @@ def encode_packed(
             f"({packed.shape[0]}, {packed.shape[1]}, {packed.shape[2]})"
         )
     if n_blocks == 0:
-        return
+        return False
 
     cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
     cdef amm_encode_problem problem = _problem(
@@ -159,12 +167,18 @@ def encode_packed(
     with nogil:
         if n_tasks == 1:
             # No parallel region: waking threads costs more than the work.
-            _encode_blocks(&problem, 0, n_blocks, &packed[0, 0, 0], level, <floating> 0)
+            nonfinite = _encode_blocks(
+                &problem, 0, n_blocks, &packed[0, 0, 0], level, <floating> 0
+            )
         else:
+            # nonfinite is a reduction: each thread counts its tasks' reports.
             for task in prange(n_tasks, schedule="static"):
                 begin = task * blocks_per_task
                 end = min(begin + blocks_per_task, n_blocks)
-                _encode_blocks(&problem, begin, end, &packed[begin, 0, 0], level, <floating> 0)
+                nonfinite += _encode_blocks(
+                    &problem, begin, end, &packed[begin, 0, 0], level, <floating> 0
+                )
+    return nonfinite != 0
 
 
 def encode_codes(
@@ -182,6 +196,11 @@ def encode_codes(
         As in :func:`encode_packed`.
     codes : ndarray of shape (n_samples, n_codebooks), dtype=np.uint8
         Output, overwritten with codes in ``0..15``.
+
+    Returns
+    -------
+    nonfinite : bool
+        As in :func:`encode_packed`.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_codebooks = split_dims.shape[0]
@@ -194,10 +213,11 @@ def encode_codes(
             f"({codes.shape[0]}, {codes.shape[1]})"
         )
     if n_samples == 0 or n_codebooks == 0:
-        return
+        return False
 
     cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
     cdef amm_encode_problem problem = _problem(X, split_offsets, thresholds, n_pairs)
+    cdef int nonfinite = 0
     # The kernels write the packed layout; each thread packs a task's blocks
     # into its own scratch, then unpacks them into the rows of ``codes``.
     cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, n_pairs)
@@ -209,7 +229,7 @@ def encode_codes(
     cdef Py_ssize_t task, begin, end, first_row
     with nogil:
         if n_tasks == 1:
-            _encode_unpacked(
+            nonfinite = _encode_unpacked(
                 &problem, 0, n_blocks, &scratch[0, 0], &codes[0, 0], level, <floating> 0
             )
         else:
@@ -217,10 +237,11 @@ def encode_codes(
                 begin = task * blocks_per_task
                 end = min(begin + blocks_per_task, n_blocks)
                 first_row = begin * AMM_ROWS_PER_BLOCK
-                _encode_unpacked(
+                nonfinite += _encode_unpacked(
                     &problem, begin, end, &scratch[threadid(), 0], &codes[first_row, 0],
                     level, <floating> 0,
                 )
+    return nonfinite != 0
 
 
 def encode_scan_dequantized(
@@ -253,14 +274,19 @@ def encode_scan_dequantized(
         Output ``m`` is ``float(total) * multiplier[m] + shift[m]``.
     out : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
         Output; each row contiguous, any distance between rows.
+
+    Returns
+    -------
+    nonfinite : bool
+        As in :func:`encode_packed`; ``out`` is written all the same.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_codebooks = split_dims.shape[0]
     cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
     _check_trees(X.shape[1], split_dims, thresholds, level)
     _check_scan_buffers(n_samples, n_codebooks, tables, multiplier, shift, out)
-    if n_blocks == 0 or tables.shape[0] == 0:
-        return
+    if n_blocks == 0:
+        return False
 
     cdef Py_ssize_t n_pairs = tables.shape[1] // 2
     cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
@@ -286,20 +312,22 @@ def encode_scan_dequantized(
         (n_threads, blocks_per_task * n_pairs * AMM_ROWS_PER_BLOCK), dtype=np.uint8
     )
     cdef Py_ssize_t task, begin, end
+    cdef int nonfinite = 0
     with nogil:
         if n_tasks == 1:
-            _encode_scan_task(&encoding, &scan, 0, n_blocks, &codes[0, 0], level,
-                              <floating> 0)
+            nonfinite = _encode_scan_task(&encoding, &scan, 0, n_blocks, &codes[0, 0],
+                                          level, <floating> 0)
         else:
             # num_threads pins the team to the rows of ``codes``.
             for task in prange(n_tasks, schedule="static", num_threads=n_threads):
                 begin = task * blocks_per_task
                 end = min(begin + blocks_per_task, n_blocks)
-                _encode_scan_task(&encoding, &scan, begin, end, &codes[threadid(), 0],
-                                  level, <floating> 0)
+                nonfinite += _encode_scan_task(&encoding, &scan, begin, end,
+                                               &codes[threadid(), 0], level, <floating> 0)
+    return nonfinite != 0
 
 
-cdef inline void _encode_scan_task(
+cdef inline int _encode_scan_task(
     const amm_encode_problem *encoding,  # IN
     const amm_scan_problem *scan,        # IN: the whole problem; codes unset
     Py_ssize_t begin,
@@ -315,11 +343,14 @@ cdef inline void _encode_scan_task(
     """
     cdef amm_scan_problem task = scan[0]
     cdef Py_ssize_t first_row = begin * AMM_ROWS_PER_BLOCK
-    _encode_blocks(encoding, begin, end, codes, level, dtype_tag)
+    cdef int nonfinite = _encode_blocks(encoding, begin, end, codes, level, dtype_tag)
+    if task.n_outputs == 0:
+        return nonfinite
     task.codes = codes
     task.n_samples = min(scan.n_samples - first_row, (end - begin) * AMM_ROWS_PER_BLOCK)
     task.out = (<floating *> scan.out) + first_row
     amm_scan_blocks(&task, 0, end - begin, level)
+    return nonfinite
 
 
 cdef int _check_scan_buffers(
@@ -355,7 +386,7 @@ cdef int _check_scan_buffers(
     return 0
 
 
-cdef inline void _encode_blocks(
+cdef inline int _encode_blocks(
     const amm_encode_problem *problem,   # IN
     Py_ssize_t begin,
     Py_ssize_t end,
@@ -363,13 +394,14 @@ cdef inline void _encode_blocks(
     int level,
     floating dtype_tag,                  # picks the float32 or float64 kernel
 ) noexcept nogil:
+    """Encode blocks [begin, end); 1 if a value compared was not finite."""
     if floating is float:
-        amm_encode_blocks_f32(problem, begin, end, out, level)
+        return amm_encode_blocks_f32(problem, begin, end, out, level) != 0
     else:
-        amm_encode_blocks_f64(problem, begin, end, out, level)
+        return amm_encode_blocks_f64(problem, begin, end, out, level) != 0
 
 
-cdef inline void _encode_unpacked(
+cdef inline int _encode_unpacked(
     const amm_encode_problem *problem,   # IN
     Py_ssize_t begin,
     Py_ssize_t end,
@@ -379,7 +411,7 @@ cdef inline void _encode_unpacked(
     floating dtype_tag,
 ) noexcept nogil:
     """Codes of blocks [begin, end) packed into scratch, then unpacked."""
-    _encode_blocks(problem, begin, end, scratch, level, dtype_tag)
+    cdef int nonfinite = _encode_blocks(problem, begin, end, scratch, level, dtype_tag)
     amm_unpack_blocks(
         scratch,
         problem.n_pairs,
@@ -388,6 +420,7 @@ cdef inline void _encode_unpacked(
         codes,
         problem.n_codebooks,
     )
+    return nonfinite
 
 
 cdef int _check_trees(

@@ -1,5 +1,6 @@
 /* Encoder: the portable scalar kernel, the unpacking, and the dispatch to
  * the SIMD kernel of a level (see encode.h for what is computed). */
+#include <math.h>
 #include <string.h>
 
 #include "encode.h"
@@ -10,10 +11,11 @@
 #define AMM_ALWAYS_INLINE static inline
 #endif
 
-/* The leaf one row reaches in one codebook's tree. `is_f64` is a constant in
- * every caller, so the compiler emits one specialised copy per dtype. */
+/* The leaf one row reaches in one codebook's tree; sets *nonfinite if a
+ * value compared is NaN or +-inf. `is_f64` is a constant in every caller,
+ * so the compiler emits one specialised copy per dtype. */
 AMM_ALWAYS_INLINE unsigned walk_tree(const char *row, const ptrdiff_t *offsets,
-                                     const void *thresholds, int is_f64)
+                                     const void *thresholds, int is_f64, int *nonfinite)
 {
     unsigned node = 0;
     int t;
@@ -21,10 +23,14 @@ AMM_ALWAYS_INLINE unsigned walk_tree(const char *row, const ptrdiff_t *offsets,
         int right;
         if (is_f64) {
             const double *level = (const double *)thresholds + t * AMM_TREE_WIDTH;
-            right = *(const double *)(row + offsets[t]) > level[node];
+            const double x = *(const double *)(row + offsets[t]);
+            *nonfinite |= !isfinite(x);
+            right = x > level[node];
         } else {
             const float *level = (const float *)thresholds + t * AMM_TREE_WIDTH;
-            right = *(const float *)(row + offsets[t]) > level[node];
+            const float x = *(const float *)(row + offsets[t]);
+            *nonfinite |= !isfinite(x);
+            right = x > level[node];
         }
         node = 2 * node + (unsigned)right;
     }
@@ -33,24 +39,25 @@ AMM_ALWAYS_INLINE unsigned walk_tree(const char *row, const ptrdiff_t *offsets,
 
 /* Byte of the packed layout for codebooks c (low nibble) and c + 1. */
 AMM_ALWAYS_INLINE uint8_t pair_code(const amm_encode_problem *p, const char *row,
-                                    ptrdiff_t c, int is_f64)
+                                    ptrdiff_t c, int is_f64, int *nonfinite)
 {
     const size_t tree_bytes = AMM_TREE_DEPTH * AMM_TREE_WIDTH
                               * (is_f64 ? sizeof(double) : sizeof(float));
     const char *thresholds = (const char *)p->thresholds + c * tree_bytes;
     const ptrdiff_t *offsets = p->split_offsets + c * AMM_TREE_DEPTH;
-    unsigned code = walk_tree(row, offsets, thresholds, is_f64);
+    unsigned code = walk_tree(row, offsets, thresholds, is_f64, nonfinite);
     if (c + 1 < p->n_codebooks) {
         code |= walk_tree(row, offsets + AMM_TREE_DEPTH,
-                          thresholds + tree_bytes, is_f64) << 4;
+                          thresholds + tree_bytes, is_f64, nonfinite) << 4;
     }
     return (uint8_t)code;
 }
 
-AMM_ALWAYS_INLINE void scalar_blocks(const amm_encode_problem *p,
-                                     ptrdiff_t block_begin, ptrdiff_t block_end,
-                                     uint8_t *out, int is_f64)
+AMM_ALWAYS_INLINE int scalar_blocks(const amm_encode_problem *p,
+                                    ptrdiff_t block_begin, ptrdiff_t block_end,
+                                    uint8_t *out, int is_f64)
 {
+    int nonfinite = 0;
     const ptrdiff_t n_coded_pairs = (p->n_codebooks + 1) / 2;
     const ptrdiff_t block_bytes = p->n_pairs * AMM_ROWS_PER_BLOCK;
     ptrdiff_t block, r, j;
@@ -65,14 +72,14 @@ AMM_ALWAYS_INLINE void scalar_blocks(const amm_encode_problem *p,
             for (r = 0; r < n_rows; r++) {
                 const char *row = rows + r * p->row_stride;
                 for (j = 0; j < n_coded_pairs; j++) {
-                    dst[j * AMM_ROWS_PER_BLOCK + r] = pair_code(p, row, 2 * j, is_f64);
+                    dst[j * AMM_ROWS_PER_BLOCK + r] = pair_code(p, row, 2 * j, is_f64, &nonfinite);
                 }
             }
         } else {
             for (j = 0; j < n_coded_pairs; j++) {
                 for (r = 0; r < n_rows; r++) {
                     dst[j * AMM_ROWS_PER_BLOCK + r] =
-                        pair_code(p, rows + r * p->row_stride, 2 * j, is_f64);
+                        pair_code(p, rows + r * p->row_stride, 2 * j, is_f64, &nonfinite);
                 }
             }
         }
@@ -86,18 +93,19 @@ AMM_ALWAYS_INLINE void scalar_blocks(const amm_encode_problem *p,
         memset(dst + n_coded_pairs * AMM_ROWS_PER_BLOCK, 0,
                (size_t)((p->n_pairs - n_coded_pairs) * AMM_ROWS_PER_BLOCK));
     }
+    return nonfinite;
 }
 
-void amm_encode_scalar_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
-                           ptrdiff_t block_end, uint8_t *out)
+int amm_encode_scalar_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
+                          ptrdiff_t block_end, uint8_t *out)
 {
-    scalar_blocks(p, block_begin, block_end, out, 0);
+    return scalar_blocks(p, block_begin, block_end, out, 0);
 }
 
-void amm_encode_scalar_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
-                           ptrdiff_t block_end, uint8_t *out)
+int amm_encode_scalar_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
+                          ptrdiff_t block_end, uint8_t *out)
 {
-    scalar_blocks(p, block_begin, block_end, out, 1);
+    return scalar_blocks(p, block_begin, block_end, out, 1);
 }
 
 #if AMM_HAVE_X86_KERNELS || AMM_HAVE_NEON_KERNELS
@@ -110,14 +118,15 @@ static ptrdiff_t full_blocks_end(const amm_encode_problem *p, ptrdiff_t block_en
 }
 #endif
 
-void amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
-                           ptrdiff_t block_end, uint8_t *out, int level)
+int amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
+                          ptrdiff_t block_end, uint8_t *out, int level)
 {
+    int nonfinite = 0;
 #if AMM_HAVE_X86_KERNELS
     if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            amm_encode_avx2_f32(p, block_begin, simd_end, out);
+            nonfinite = amm_encode_avx2_f32(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }
@@ -127,7 +136,7 @@ void amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
     if (level == AMM_NEON) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            amm_encode_neon_f32(p, block_begin, simd_end, out);
+            nonfinite = amm_encode_neon_f32(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }
@@ -135,18 +144,20 @@ void amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
 #endif
     (void)level;
     if (block_end > block_begin) {
-        amm_encode_scalar_f32(p, block_begin, block_end, out);
+        nonfinite |= amm_encode_scalar_f32(p, block_begin, block_end, out);
     }
+    return nonfinite;
 }
 
-void amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
-                           ptrdiff_t block_end, uint8_t *out, int level)
+int amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
+                          ptrdiff_t block_end, uint8_t *out, int level)
 {
+    int nonfinite = 0;
 #if AMM_HAVE_X86_KERNELS
     if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            amm_encode_avx2_f64(p, block_begin, simd_end, out);
+            nonfinite = amm_encode_avx2_f64(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }
@@ -156,7 +167,7 @@ void amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
     if (level == AMM_NEON) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            amm_encode_neon_f64(p, block_begin, simd_end, out);
+            nonfinite = amm_encode_neon_f64(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }
@@ -164,8 +175,9 @@ void amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
 #endif
     (void)level;
     if (block_end > block_begin) {
-        amm_encode_scalar_f64(p, block_begin, block_end, out);
+        nonfinite |= amm_encode_scalar_f64(p, block_begin, block_end, out);
     }
+    return nonfinite;
 }
 
 void amm_unpack_blocks(const uint8_t *packed, ptrdiff_t n_pairs, ptrdiff_t n_rows,

@@ -12,6 +12,14 @@
  * comparisons are involved, so every level and thread count gives the same
  * bits.
  *
+ * Every kernel also reports whether any value it compared (a split-column
+ * value of one of its rows) was NaN or +-inf: it returns nonzero then. The
+ * codes are written all the same. The values compared are exactly the
+ * 4 * n_codebooks split values of each row, at every level, so the report
+ * does not depend on the level, the layout or the thread count. This is how
+ * transform checks its input without a pass of its own over X: the values
+ * the encoder does not compare never reach the output.
+ *
  * Packed layout, for rows in blocks of 32 and codebooks in pairs:
  *     out[block][pair][r] = code[32 * block + r][2 * pair]
  *                         | code[32 * block + r][2 * pair + 1] << 4
@@ -55,16 +63,17 @@ typedef struct {
 } amm_encode_problem;
 
 /* Packed codes of the row blocks [block_begin, block_end): writes
- * (block_end - block_begin) * n_pairs * 32 bytes to `out`. `level` must be
+ * (block_end - block_begin) * n_pairs * 32 bytes to `out`, and returns
+ * nonzero if a value compared was not finite. `level` must be
  * one amm_cpu_supports() accepts; levels without an encoder of their own
  * run the scalar one (the encoder has no SSSE3 kernel: its AVX2 kernel
  * leans on 8-lane permutes and blends that SSSE3 lacks). */
-void amm_encode_blocks_f32(const amm_encode_problem *problem,
-                           ptrdiff_t block_begin, ptrdiff_t block_end,
-                           uint8_t *out, int level);
-void amm_encode_blocks_f64(const amm_encode_problem *problem,
-                           ptrdiff_t block_begin, ptrdiff_t block_end,
-                           uint8_t *out, int level);
+int amm_encode_blocks_f32(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out, int level);
+int amm_encode_blocks_f64(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out, int level);
 
 /* Unpacks blocks written by amm_encode_blocks_*: rows [0, n_rows) of them go
  * to codes[r * codes_row_stride + c] for c < n_codebooks. */
@@ -73,28 +82,28 @@ void amm_unpack_blocks(const uint8_t *packed, ptrdiff_t n_pairs,
                        uint8_t *codes, ptrdiff_t codes_row_stride);
 
 /* Implementations of one level (internal; called by the functions above). */
-void amm_encode_scalar_f32(const amm_encode_problem *problem,
-                           ptrdiff_t block_begin, ptrdiff_t block_end,
-                           uint8_t *out);
-void amm_encode_scalar_f64(const amm_encode_problem *problem,
-                           ptrdiff_t block_begin, ptrdiff_t block_end,
-                           uint8_t *out);
+int amm_encode_scalar_f32(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out);
+int amm_encode_scalar_f64(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out);
 #if AMM_HAVE_X86_KERNELS
 /* Full blocks only: every row of [block_begin, block_end) must exist. */
-void amm_encode_avx2_f32(const amm_encode_problem *problem,
-                         ptrdiff_t block_begin, ptrdiff_t block_end,
-                         uint8_t *out);
-void amm_encode_avx2_f64(const amm_encode_problem *problem,
-                         ptrdiff_t block_begin, ptrdiff_t block_end,
-                         uint8_t *out);
+int amm_encode_avx2_f32(const amm_encode_problem *problem,
+                        ptrdiff_t block_begin, ptrdiff_t block_end,
+                        uint8_t *out);
+int amm_encode_avx2_f64(const amm_encode_problem *problem,
+                        ptrdiff_t block_begin, ptrdiff_t block_end,
+                        uint8_t *out);
 #endif
 #if AMM_HAVE_NEON_KERNELS
-void amm_encode_neon_f32(const amm_encode_problem *problem,
-                         ptrdiff_t block_begin, ptrdiff_t block_end,
-                         uint8_t *out);
-void amm_encode_neon_f64(const amm_encode_problem *problem,
-                         ptrdiff_t block_begin, ptrdiff_t block_end,
-                         uint8_t *out);
+int amm_encode_neon_f32(const amm_encode_problem *problem,
+                        ptrdiff_t block_begin, ptrdiff_t block_end,
+                        uint8_t *out);
+int amm_encode_neon_f64(const amm_encode_problem *problem,
+                        ptrdiff_t block_begin, ptrdiff_t block_end,
+                        uint8_t *out);
 #endif
 
 #ifdef __cplusplus

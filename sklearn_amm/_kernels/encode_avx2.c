@@ -63,21 +63,40 @@ AVX2_INLINE tree_f32 load_tree_f32(const float *thresholds)
     return tree;
 }
 
+/* Non-finite values among those compared: seen[q] = x * 0 + seen[q] for
+ * every value x of row group q. x * 0 is 0 for finite x and NaN for NaN and
+ * +-inf, and NaN stays, so seen[q] ends NaN exactly when a value was not
+ * finite. One FMA per vector, on ports the compare chain leaves idle, and
+ * one accumulator per row group, so the FMA latency chains stay short. */
+AVX2_INLINE void see_f32(__m256 *seen, __m256 x)
+{
+    *seen = _mm256_fmadd_ps(x, _mm256_setzero_ps(), *seen);
+}
+
+AVX2_INLINE int any_nan_f32(const __m256 seen[4])
+{
+    const __m256 all = _mm256_add_ps(_mm256_add_ps(seen[0], seen[1]),
+                                     _mm256_add_ps(seen[2], seen[3]));
+    return _mm256_movemask_ps(_mm256_cmp_ps(all, all, _CMP_UNORD_Q)) != 0;
+}
+
 /* Codes (0..15, in int32 lanes) of 32 rows in one codebook:
  * X[r, split t] is at rows + offsets[t] + 4 r. The 4 groups of 8 rows go
  * level by level, so that their dependent chains overlap. */
 AVX2_INLINE void codes32_f32(const char *rows, const ptrdiff_t *offsets,
-                             const tree_f32 *tree, __m256i codes[4])
+                             const tree_f32 *tree, __m256i codes[4], __m256 seen[4])
 {
     __m256 right0[4];
     __m256i node[4];
     int q;
     for (q = 0; q < 4; q++) {
         const __m256 x = _mm256_loadu_ps((const float *)(rows + offsets[0]) + 8 * q);
+        see_f32(&seen[q], x);
         right0[q] = _mm256_cmp_ps(x, tree->level0, _CMP_GT_OQ);
     }
     for (q = 0; q < 4; q++) {
         const __m256 x = _mm256_loadu_ps((const float *)(rows + offsets[1]) + 8 * q);
+        see_f32(&seen[q], x);
         const __m256 threshold =
             _mm256_blendv_ps(tree->level1_left, tree->level1_right, right0[q]);
         const __m256i right1 = _mm256_castps_si256(_mm256_cmp_ps(x, threshold, _CMP_GT_OQ));
@@ -87,12 +106,14 @@ AVX2_INLINE void codes32_f32(const char *rows, const ptrdiff_t *offsets,
     }
     for (q = 0; q < 4; q++) {
         const __m256 x = _mm256_loadu_ps((const float *)(rows + offsets[2]) + 8 * q);
+        see_f32(&seen[q], x);
         const __m256i right = _mm256_castps_si256(
             _mm256_cmp_ps(x, _mm256_permutevar8x32_ps(tree->level2, node[q]), _CMP_GT_OQ));
         node[q] = _mm256_sub_epi32(_mm256_add_epi32(node[q], node[q]), right);
     }
     for (q = 0; q < 4; q++) {
         const __m256 x = _mm256_loadu_ps((const float *)(rows + offsets[3]) + 8 * q);
+        see_f32(&seen[q], x);
         const __m256i right = _mm256_castps_si256(
             _mm256_cmp_ps(x, _mm256_permutevar8x32_ps(tree->level3, node[q]), _CMP_GT_OQ));
         codes[q] = _mm256_sub_epi32(_mm256_add_epi32(node[q], node[q]), right);
@@ -102,13 +123,14 @@ AVX2_INLINE void codes32_f32(const char *rows, const ptrdiff_t *offsets,
 /* Packed bytes of codebooks c (low nibble) and c + 1 (if `has_high`) for
  * 32 rows; `offsets` starts at codebook c, `low` and `high` are their trees. */
 AVX2_INLINE __m256i pair_bytes_f32(const char *rows, const ptrdiff_t *offsets,
-                                   const tree_f32 *low, const tree_f32 *high, int has_high)
+                                   const tree_f32 *low, const tree_f32 *high, int has_high,
+                                   __m256 seen[4])
 {
     __m256i codes[4], high_codes[4];
     int q;
-    codes32_f32(rows, offsets, low, codes);
+    codes32_f32(rows, offsets, low, codes, seen);
     if (has_high) {
-        codes32_f32(rows, offsets + AMM_TREE_DEPTH, high, high_codes);
+        codes32_f32(rows, offsets + AMM_TREE_DEPTH, high, high_codes, seen);
         for (q = 0; q < 4; q++) {
             codes[q] = _mm256_or_si256(codes[q], _mm256_slli_epi32(high_codes[q], 4));
         }
@@ -119,12 +141,14 @@ AVX2_INLINE __m256i pair_bytes_f32(const char *rows, const ptrdiff_t *offsets,
 /* Codebooks [0, n_codebooks) of `offsets` and `thresholds` over n_blocks
  * blocks: block b's rows start at rows + b * block_stride and its bytes go
  * to out + b * out_stride. One pair at a time, so each split column is read
- * as one contiguous run. */
-AVX2_INLINE void encode_columns_f32(const char *rows, ptrdiff_t block_stride,
-                                    ptrdiff_t n_blocks, const ptrdiff_t *offsets,
-                                    const float *thresholds, ptrdiff_t n_codebooks,
-                                    uint8_t *out, ptrdiff_t out_stride)
+ * as one contiguous run. Returns 1 if a value compared was not finite. */
+AVX2_INLINE int encode_columns_f32(const char *rows, ptrdiff_t block_stride,
+                                   ptrdiff_t n_blocks, const ptrdiff_t *offsets,
+                                   const float *thresholds, ptrdiff_t n_codebooks,
+                                   uint8_t *out, ptrdiff_t out_stride)
 {
+    __m256 seen[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
+                      _mm256_setzero_ps()};
     ptrdiff_t c, block;
     for (c = 0; c < n_codebooks; c += 2) {
         const int has_high = c + 1 < n_codebooks;
@@ -139,14 +163,15 @@ AVX2_INLINE void encode_columns_f32(const char *rows, ptrdiff_t block_stride,
             /* Two calls with a constant `has_high`, so that each is compiled
              * without the test. */
             if (has_high) {
-                bytes = pair_bytes_f32(block_rows, pair_offsets, &low, &high, 1);
+                bytes = pair_bytes_f32(block_rows, pair_offsets, &low, &high, 1, seen);
             } else {
-                bytes = pair_bytes_f32(block_rows, pair_offsets, &low, &low, 0);
+                bytes = pair_bytes_f32(block_rows, pair_offsets, &low, &low, 0, seen);
             }
             _mm256_storeu_si256((__m256i *)(out + block * out_stride + (c / 2) * AMM_ROWS_PER_BLOCK),
                                 bytes);
         }
     }
+    return any_nan_f32(seen);
 }
 
 /* ---------------------------------------------------------------- float64 */
@@ -176,16 +201,31 @@ AVX2_INLINE __m256d pick_f64(__m256d level, __m256i pair_index)
     return _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(level), pair_index));
 }
 
+/* As see_f32 and any_nan_f32. */
+AVX2_INLINE void see_f64(__m256d *seen, __m256d x)
+{
+    *seen = _mm256_fmadd_pd(x, _mm256_setzero_pd(), *seen);
+}
+
+AVX2_INLINE int any_nan_f64(const __m256d seen[4])
+{
+    const __m256d all = _mm256_add_pd(_mm256_add_pd(seen[0], seen[1]),
+                                      _mm256_add_pd(seen[2], seen[3]));
+    return _mm256_movemask_pd(_mm256_cmp_pd(all, all, _CMP_UNORD_Q)) != 0;
+}
+
 /* Codes of 4 rows in one codebook, in the low 32 bits of each 64-bit lane
  * (the high 32 bits are not meaningful): X[r, split t] is at
  * rows + offsets[t] + 8 r. */
 AVX2_INLINE __m256i codes4_f64(const char *rows, const ptrdiff_t *offsets,
-                               const tree_f64 *tree)
+                               const tree_f64 *tree, __m256d *seen)
 {
     __m256d x = _mm256_loadu_pd((const double *)(rows + offsets[0]));
+    see_f64(seen, x);
     const __m256d right0 = _mm256_cmp_pd(x, tree->level0, _CMP_GT_OQ);
 
     x = _mm256_loadu_pd((const double *)(rows + offsets[1]));
+    see_f64(seen, x);
     const __m256d right1 = _mm256_cmp_pd(
         x, _mm256_blendv_pd(tree->level1_left, tree->level1_right, right0), _CMP_GT_OQ);
 
@@ -195,6 +235,7 @@ AVX2_INLINE __m256i codes4_f64(const char *rows, const ptrdiff_t *offsets,
                         _mm256_and_si256(_mm256_castpd_si256(right1), _mm256_set1_epi32(2))),
         _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1));
     x = _mm256_loadu_pd((const double *)(rows + offsets[2]));
+    see_f64(seen, x);
     const __m256i right2 = _mm256_castpd_si256(
         _mm256_cmp_pd(x, pick_f64(tree->level2, pair_index), _CMP_GT_OQ));
 
@@ -205,6 +246,7 @@ AVX2_INLINE __m256i codes4_f64(const char *rows, const ptrdiff_t *offsets,
     pair_index = _mm256_add_epi32(_mm256_add_epi32(pair_index, pair_index),
                                   _mm256_setr_epi32(0, -1, 0, -1, 0, -1, 0, -1));
     x = _mm256_loadu_pd((const double *)(rows + offsets[3]));
+    see_f64(seen, x);
     const __m256d threshold3 = _mm256_blendv_pd(
         pick_f64(tree->level3_low, pair_index), pick_f64(tree->level3_high, pair_index),
         _mm256_castsi256_pd(_mm256_slli_epi64(pair_index, 60)));
@@ -223,18 +265,22 @@ AVX2_INLINE __m256i join_rows(__m256i rows0, __m256i rows4)
     return _mm256_permute4x64_epi64(mixed, _MM_SHUFFLE(3, 1, 2, 0));
 }
 
+/* Row group q of 4 rows feeds accumulator seen[q % 4]. */
 AVX2_INLINE __m256i pair_bytes_f64(const char *rows, const ptrdiff_t *offsets,
-                                   const tree_f64 *low, const tree_f64 *high, int has_high)
+                                   const tree_f64 *low, const tree_f64 *high, int has_high,
+                                   __m256d seen[4])
 {
     __m256i codes[8];
     int q;
     for (q = 0; q < 8; q++) {
-        codes[q] = codes4_f64(rows + 4 * q * (ptrdiff_t)sizeof(double), offsets, low);
+        codes[q] = codes4_f64(rows + 4 * q * (ptrdiff_t)sizeof(double), offsets, low,
+                              &seen[q % 4]);
     }
     if (has_high) {
         for (q = 0; q < 8; q++) {
             const __m256i high_codes = codes4_f64(rows + 4 * q * (ptrdiff_t)sizeof(double),
-                                                  offsets + AMM_TREE_DEPTH, high);
+                                                  offsets + AMM_TREE_DEPTH, high,
+                                                  &seen[q % 4]);
             codes[q] = _mm256_or_si256(codes[q], _mm256_slli_epi32(high_codes, 4));
         }
     }
@@ -243,11 +289,13 @@ AVX2_INLINE __m256i pair_bytes_f64(const char *rows, const ptrdiff_t *offsets,
 }
 
 /* As encode_columns_f32. */
-AVX2_INLINE void encode_columns_f64(const char *rows, ptrdiff_t block_stride,
-                                    ptrdiff_t n_blocks, const ptrdiff_t *offsets,
-                                    const double *thresholds, ptrdiff_t n_codebooks,
-                                    uint8_t *out, ptrdiff_t out_stride)
+AVX2_INLINE int encode_columns_f64(const char *rows, ptrdiff_t block_stride,
+                                   ptrdiff_t n_blocks, const ptrdiff_t *offsets,
+                                   const double *thresholds, ptrdiff_t n_codebooks,
+                                   uint8_t *out, ptrdiff_t out_stride)
 {
+    __m256d seen[4] = {_mm256_setzero_pd(), _mm256_setzero_pd(), _mm256_setzero_pd(),
+                       _mm256_setzero_pd()};
     ptrdiff_t c, block;
     for (c = 0; c < n_codebooks; c += 2) {
         const int has_high = c + 1 < n_codebooks;
@@ -260,14 +308,15 @@ AVX2_INLINE void encode_columns_f64(const char *rows, ptrdiff_t block_stride,
             const char *block_rows = rows + block * block_stride;
             __m256i bytes;
             if (has_high) {
-                bytes = pair_bytes_f64(block_rows, pair_offsets, &low, &high, 1);
+                bytes = pair_bytes_f64(block_rows, pair_offsets, &low, &high, 1, seen);
             } else {
-                bytes = pair_bytes_f64(block_rows, pair_offsets, &low, &low, 0);
+                bytes = pair_bytes_f64(block_rows, pair_offsets, &low, &low, 0, seen);
             }
             _mm256_storeu_si256((__m256i *)(out + block * out_stride + (c / 2) * AMM_ROWS_PER_BLOCK),
                                 bytes);
         }
     }
+    return any_nan_f64(seen);
 }
 
 /* ------------------------------------------------ staging C-order rows */
@@ -371,24 +420,24 @@ static int stage_by_transposing(const amm_encode_problem *p, size_t itemsize)
 
 /* ------------------------------------------------------------ entry points */
 
-AVX2_FUNCTION void amm_encode_avx2_f32(const amm_encode_problem *p,
-                                       ptrdiff_t block_begin, ptrdiff_t block_end,
-                                       uint8_t *out)
+AVX2_FUNCTION int amm_encode_avx2_f32(const amm_encode_problem *p,
+                                      ptrdiff_t block_begin, ptrdiff_t block_end,
+                                      uint8_t *out)
 {
+    int nonfinite = 0;
     const ptrdiff_t n_blocks = block_end - block_begin;
     const ptrdiff_t block_bytes = p->n_pairs * AMM_ROWS_PER_BLOCK;
     const ptrdiff_t block_stride = AMM_ROWS_PER_BLOCK * p->row_stride;
     const char *rows = p->X + block_begin * block_stride;
     const float *thresholds = (const float *)p->thresholds;
     if (p->row_stride == (ptrdiff_t)sizeof(float)) {
-        encode_columns_f32(rows, block_stride, n_blocks, p->split_offsets, thresholds,
-                           p->n_codebooks, out, block_bytes);
+        nonfinite = encode_columns_f32(rows, block_stride, n_blocks, p->split_offsets,
+                                       thresholds, p->n_codebooks, out, block_bytes);
     } else {
         amm_staging s;
         ptrdiff_t block;
         if (!amm_staging_alloc(&s, p, sizeof(float), stage_by_transposing(p, sizeof(float)))) {
-            amm_encode_scalar_f32(p, block_begin, block_end, out);
-            return;
+            return amm_encode_scalar_f32(p, block_begin, block_end, out);
         }
         for (block = 0; block < n_blocks; block++) {
             if (s.transpose) {
@@ -397,32 +446,33 @@ AVX2_FUNCTION void amm_encode_avx2_f32(const amm_encode_problem *p,
             } else {
                 amm_stage_block(p, rows + block * block_stride, s.buffer, sizeof(float));
             }
-            encode_columns_f32(s.buffer, 0, 1, s.offsets, thresholds, p->n_codebooks,
-                               out + block * block_bytes, 0);
+            nonfinite |= encode_columns_f32(s.buffer, 0, 1, s.offsets, thresholds,
+                                            p->n_codebooks, out + block * block_bytes, 0);
         }
         amm_staging_free(&s);
     }
     amm_zero_padding_pairs(p, n_blocks, out);
+    return nonfinite;
 }
 
-AVX2_FUNCTION void amm_encode_avx2_f64(const amm_encode_problem *p,
-                                       ptrdiff_t block_begin, ptrdiff_t block_end,
-                                       uint8_t *out)
+AVX2_FUNCTION int amm_encode_avx2_f64(const amm_encode_problem *p,
+                                      ptrdiff_t block_begin, ptrdiff_t block_end,
+                                      uint8_t *out)
 {
+    int nonfinite = 0;
     const ptrdiff_t n_blocks = block_end - block_begin;
     const ptrdiff_t block_bytes = p->n_pairs * AMM_ROWS_PER_BLOCK;
     const ptrdiff_t block_stride = AMM_ROWS_PER_BLOCK * p->row_stride;
     const char *rows = p->X + block_begin * block_stride;
     const double *thresholds = (const double *)p->thresholds;
     if (p->row_stride == (ptrdiff_t)sizeof(double)) {
-        encode_columns_f64(rows, block_stride, n_blocks, p->split_offsets, thresholds,
-                           p->n_codebooks, out, block_bytes);
+        nonfinite = encode_columns_f64(rows, block_stride, n_blocks, p->split_offsets,
+                                       thresholds, p->n_codebooks, out, block_bytes);
     } else {
         amm_staging s;
         ptrdiff_t block;
         if (!amm_staging_alloc(&s, p, sizeof(double), stage_by_transposing(p, sizeof(double)))) {
-            amm_encode_scalar_f64(p, block_begin, block_end, out);
-            return;
+            return amm_encode_scalar_f64(p, block_begin, block_end, out);
         }
         for (block = 0; block < n_blocks; block++) {
             if (s.transpose) {
@@ -431,12 +481,13 @@ AVX2_FUNCTION void amm_encode_avx2_f64(const amm_encode_problem *p,
             } else {
                 amm_stage_block(p, rows + block * block_stride, s.buffer, sizeof(double));
             }
-            encode_columns_f64(s.buffer, 0, 1, s.offsets, thresholds, p->n_codebooks,
-                               out + block * block_bytes, 0);
+            nonfinite |= encode_columns_f64(s.buffer, 0, 1, s.offsets, thresholds,
+                                            p->n_codebooks, out + block * block_bytes, 0);
         }
         amm_staging_free(&s);
     }
     amm_zero_padding_pairs(p, n_blocks, out);
+    return nonfinite;
 }
 
 #endif /* AMM_HAVE_X86_KERNELS */
