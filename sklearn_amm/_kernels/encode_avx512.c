@@ -415,11 +415,11 @@ AVX512_INLINE int avx512_gathered_f64(const amm_encode_problem *p, const char *r
 /* Whether the rows of a block are read by gathers: any layout but F order
  * (whose columns are read with plain loads), when the offsets of the 16 (8)
  * rows of a vector fit the gathers' signed 32-bit indices. On a Sapphire
- * Rapids class Xeon (no GDS microcode slowdown), C-order D = 512,
- * N = 100000, C = 16, gathers ran as fast as the AVX2 kernel's staging
- * (5.6e6 against 5.55e6 rows/s float32, 3.02e6 against 2.98e6 float64;
- * at C = 64, 4.37e6 against 4.42e6 transposed): they are kept because they
- * need no buffer, not for speed. */
+ * Rapids class Xeon (not slowed by the GDS microcode), C-order D = 512,
+ * N = 100000, one thread, gathers against the AVX2 kernel's staging:
+ * float32 C = 16 6.1e6 against 5.9e6 rows/s (copied split values), C = 64
+ * 5.0e6 against 4.7e6 (8x8 transposes); float64 C = 16 3.9e6 against
+ * 3.2e6. */
 static int read_by_gathers(const amm_encode_problem *p, size_t itemsize)
 {
     const ptrdiff_t reach = (AMM_ROWS_PER_BLOCK / 2) * (p->row_stride < 0 ? -p->row_stride
