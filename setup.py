@@ -109,6 +109,7 @@ def kernel_extensions():
             "_encode.pyx",
             "encode.c",
             "encode_avx2.c",
+            "encode_avx512.c",
             "encode_neon.c",
             # encode_scan_dequantized scans the codes as it encodes them.
             "scan.c",

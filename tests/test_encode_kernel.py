@@ -406,3 +406,34 @@ def test_encode_rejects_thresholds_of_another_dtype():
     codes = np.zeros((10, 3), dtype=np.uint8)
     with pytest.raises((TypeError, ValueError)):
         encode_codes(X, split_dims, thresholds, codes, _simd.active_level())
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("n_samples", [5, 64, 100])
+def test_encode_reports_non_finite_split_values(level, dtype, bad, n_samples):
+    # The flag is set iff a value in a split column is not finite, wherever
+    # the row falls: in a full block (SIMD kernel) or the tail (scalar), in
+    # either half of a 16-lane vector. A non-finite value outside the split
+    # columns is never compared and must not set it.
+    rng = np.random.default_rng(5)
+    X, split_dims, thresholds = _random_problem(rng, n_samples, 5, dtype)
+    kernel_thresholds = thresholds_for_dtype(thresholds, X.dtype)
+    unused = sorted(set(range(X.shape[1])) - set(split_dims.ravel().tolist()))
+    split = int(split_dims[3, 2])
+    for layout in LAYOUTS:
+        clean = X.copy()
+        if unused:
+            clean[:, unused[0]] = bad
+        args = (split_dims, kernel_thresholds)
+        packed = np.zeros((-(-n_samples // 32), 3, 32), np.uint8)
+        codes = np.zeros((n_samples, 5), np.uint8)
+        assert not encode_packed(_with_layout(clean, layout), *args, packed, level)
+        assert not encode_codes(_with_layout(clean, layout), *args, codes, level)
+        for row in {0, min(17, n_samples - 1), n_samples - 1}:
+            dirty = clean.copy()
+            dirty[row, split] = bad
+            assert encode_packed(_with_layout(dirty, layout), *args, packed, level)
+            assert encode_codes(_with_layout(dirty, layout), *args, codes, level)
+            np.testing.assert_array_equal(codes, reference_encode(dirty, split_dims, thresholds))

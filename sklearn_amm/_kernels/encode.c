@@ -144,7 +144,9 @@ int amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
     if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            nonfinite = amm_encode_avx2_f32(p, block_begin, simd_end, out);
+            nonfinite = level == AMM_AVX512
+                            ? amm_encode_avx512_f32(p, block_begin, simd_end, out)
+                            : amm_encode_avx2_f32(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }
@@ -175,7 +177,9 @@ int amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
     if (level == AMM_AVX2 || level == AMM_AVX512) {
         const ptrdiff_t simd_end = full_blocks_end(p, block_end);
         if (simd_end > block_begin) {
-            nonfinite = amm_encode_avx2_f64(p, block_begin, simd_end, out);
+            nonfinite = level == AMM_AVX512
+                            ? amm_encode_avx512_f64(p, block_begin, simd_end, out)
+                            : amm_encode_avx2_f64(p, block_begin, simd_end, out);
             out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
             block_begin = simd_end;
         }

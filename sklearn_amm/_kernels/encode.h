@@ -96,6 +96,12 @@ int amm_encode_avx2_f32(const amm_encode_problem *problem,
 int amm_encode_avx2_f64(const amm_encode_problem *problem,
                         ptrdiff_t block_begin, ptrdiff_t block_end,
                         uint8_t *out);
+int amm_encode_avx512_f32(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out);
+int amm_encode_avx512_f64(const amm_encode_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end,
+                          uint8_t *out);
 #endif
 #if AMM_HAVE_NEON_KERNELS
 int amm_encode_neon_f32(const amm_encode_problem *problem,
