@@ -114,6 +114,7 @@ def kernel_extensions():
             # encode_scan_dequantized scans the codes as it encodes them.
             "scan.c",
             "scan_x86.c",
+            "scan_avx512.c",
             "cpu_features.c",
         ),
         "_split": kernel_sources("_split.pyx"),

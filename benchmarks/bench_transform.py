@@ -18,7 +18,8 @@ Prints, in one run:
   against the single-core read bandwidth measured in the same run;
 * kernel-only rows per second: the encoder, and the scan (N=100000, M=12)
   into uint16 totals, into uint8 group averages (C=16: the authors' output),
-  or with fused float32 de-quantization, beside the rows per second at which
+  or with fused float32 de-quantization, at every SIMD level the CPU
+  supports (and its speed over AVX2), beside the rows per second at which
   the output could be written at the write bandwidth measured for its size;
 * what ``transform`` costs beyond its kernels at N=1000;
 * a wrapped classifier's ``decision_function`` and ``predict`` at N=45000,
@@ -187,15 +188,19 @@ def transform_table(read_bandwidth):
     return large
 
 
+# The scan's SIMD levels (the scalar path is two orders of magnitude slower).
+SCAN_LEVELS = [name for name in _simd.available_levels() if name != "scalar"]
+
+
 def scan_table():
-    """Kernel-only rows per second of the encoder and of the scan."""
+    """Kernel-only rows per second of the encoder and of the scan, per SIMD level."""
     n_samples, n_outputs = 100000, 12
     print(f"kernels alone, 1 thread, N={n_samples}")
     rows = encode_rows_per_second(n_samples, 512, 16, np.float32, "F")
     print(f"encode, D=512, C=16, float32 F: {rows:.3g} rows/s")
     header = (
-        f"{'scan C':<8} {'M':>3} {'output':<18} {'rows/s':>9} "
-        f"{'MB written':>10} {'write GB/s':>10} {'bound rows/s':>12} "
+        f"{'scan C':<8} {'M':>3} {'output':<18} {'level':>7} {'rows/s':>9} "
+        f"{'x avx2':>6} {'MB written':>10} {'write GB/s':>10} {'bound rows/s':>12} "
         f"{'x bound':>7}"
     )
     print(header)
@@ -206,7 +211,6 @@ def scan_table():
         luts = rng.integers(0, 256, size=(n_outputs, n_codebooks, 16), dtype=np.uint8)
         packed, tables = pack_codes(codes), pad_tables(luts)
         ones = np.ones(n_outputs, np.float32)
-        level = _simd.active_level()
         # The kernels alone, into outputs allocated once.
         totals = aggregate_totals(packed, tables, n_samples, n_codebooks, True)
         floats = aggregate_dequantized(
@@ -215,13 +219,13 @@ def scan_table():
         runs = {
             "uint16 totals": (
                 totals,
-                lambda: scan_totals(
+                lambda level: scan_totals(
                     packed, tables, n_samples, n_codebooks, True, totals, level
                 ),
             ),
             "float32 fused": (
                 floats,
-                lambda: scan_dequantized(
+                lambda level: scan_dequantized(
                     packed,
                     tables,
                     n_samples,
@@ -238,24 +242,29 @@ def scan_table():
             roots = aggregate_group_averages(packed, tables, n_samples, n_codebooks)
             runs["uint8 group avg"] = (
                 roots,
-                lambda: scan_totals(
+                lambda level: scan_totals(
                     packed, tables, n_samples, n_codebooks, True, roots, level
                 ),
             )
         for label, (out, run) in runs.items():
             out_bytes = out.nbytes
-            with threadpool_limits(limits=1):
-                seconds = median_seconds(run)
             bandwidth = write_bandwidth(out_bytes)
             bound_rows = n_samples * bandwidth / out_bytes
-            print(
-                f"{n_codebooks:<8} {n_outputs:>3} {label:<18} "
-                f"{n_samples / seconds:>9.3g} {out_bytes / 1e6:>10.1f} "
-                f"{bandwidth / 1e9:>10.1f} {bound_rows:>12.3g} "
-                f"{bound_rows * seconds / n_samples:>7.2f}"
-            )
-    print("averaging mode, outputs allocated once. 'bound rows/s': the rows/s at which")
-    print("filling an array of the output's size (np.fill) writes its bytes.")
+            seconds = {}
+            for name in SCAN_LEVELS:
+                level = _simd.LEVELS[name]
+                with threadpool_limits(limits=1):
+                    seconds[name] = median_seconds(lambda: run(level))
+                versus = seconds["avx2"] / seconds[name] if "avx2" in seconds else 1.0
+                print(
+                    f"{n_codebooks:<8} {n_outputs:>3} {label:<18} {name:>7} "
+                    f"{n_samples / seconds[name]:>9.3g} {versus:>6.2f} "
+                    f"{out_bytes / 1e6:>10.1f} {bandwidth / 1e9:>10.1f} "
+                    f"{bound_rows:>12.3g} {bound_rows * seconds[name] / n_samples:>7.2f}"
+                )
+    print("averaging mode, outputs allocated once. 'x avx2': rows/s over AVX2's in the")
+    print("same run. 'bound rows/s': the rows/s at which filling an array of the")
+    print("output's size (np.fill) writes its bytes.")
     print()
 
 

@@ -94,6 +94,20 @@ def test_matches_reference_on_small_inputs(level, mode, n_codebooks, n_outputs):
 
 @pytest.mark.parametrize("level", LEVELS, ids=LEVEL_IDS)
 @pytest.mark.parametrize("mode", sorted(MODES))
+@pytest.mark.parametrize(
+    "n_codebooks", [1, 2, 3, 5, 8, 9, 15, 16, 17, 31, 33, 64, 300]
+)
+def test_row_counts_around_two_blocks(level, mode, n_codebooks):
+    # An AVX-512 vector holds the rows of two blocks: these counts leave its
+    # second block missing (an odd last block), partial, or full, and the
+    # first one partial. 7 outputs leave a partial tile on every path.
+    codes, luts = make_problem(97, n_codebooks, 7, seed=12)
+    for n_samples in (1, 31, 32, 33, 63, 64, 65, 95, 96, 97):
+        check_all_outputs(codes, luts, mode, level, n_samples)
+
+
+@pytest.mark.parametrize("level", LEVELS, ids=LEVEL_IDS)
+@pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("tables", [0, 255])
 @pytest.mark.parametrize("n_codebooks", [1, 2, 5, 16, 17, 48])
 def test_constant_tables(level, mode, tables, n_codebooks):
@@ -104,11 +118,12 @@ def test_constant_tables(level, mode, tables, n_codebooks):
 
 
 @pytest.mark.parametrize("level", LEVELS, ids=LEVEL_IDS)
-@pytest.mark.parametrize("n_codebooks", [1, 3, 8, 16, 17, 64])
+@pytest.mark.parametrize("n_codebooks", [1, 3, 8, 16, 17, 40, 64])
 def test_both_sides_of_every_chunk_boundary(level, n_codebooks):
     # Row blocks are scanned in cache chunks, a few outputs at a time; the
     # rows just before and after a chunk end, and a last partial block in
-    # the second chunk, must all land in their own place (pitfall P4).
+    # the second chunk, must all land in their own place (pitfall P4). At
+    # C=40 a chunk is an odd number of blocks.
     chunk = _scan.chunk_rows(n_codebooks)
     codes, luts = make_problem(2 * chunk + 33, n_codebooks, 5, seed=2)
     for n_samples in (chunk - 1, chunk, chunk + 1, 2 * chunk + 33):
@@ -146,7 +161,7 @@ def test_group_averages_are_totals_over_width(level, n_codebooks):
     codes, luts = make_problem(
         2 * _scan.chunk_rows(n_codebooks) + 45, n_codebooks, 6, 10
     )
-    for n_samples in (1, 33, 100, codes.shape[0]):
+    for n_samples in (1, 33, 63, 64, 65, 97, 100, codes.shape[0]):
         packed, tables = pack_codes(codes[:n_samples]), pad_tables(luts)
         roots = aggregate_group_averages(packed, tables, n_samples, n_codebooks, level)
         assert roots.dtype == np.uint8

@@ -1,5 +1,6 @@
 /* Scan and aggregate: dispatch, cache chunking and the portable scalar path.
- * See scan.h for what is computed; scan_x86.c has the SIMD paths. */
+ * See scan.h for what is computed; scan_x86.c and scan_avx512.c have the
+ * SIMD paths. */
 #include "scan.h"
 
 #include <string.h>
@@ -37,6 +38,8 @@ void amm_scan_blocks(const amm_scan_problem *problem, ptrdiff_t block_begin,
     switch (level) {
 #if AMM_HAVE_X86_KERNELS
     case AMM_AVX512:
+        amm_scan_avx512(problem, block_begin, block_end);
+        break;
     case AMM_AVX2:
         amm_scan_avx2(problem, block_begin, block_end);
         break;

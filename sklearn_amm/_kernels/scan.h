@@ -96,6 +96,8 @@ void amm_scan_ssse3(const amm_scan_problem *problem, ptrdiff_t block_begin,
                     ptrdiff_t block_end);
 void amm_scan_avx2(const amm_scan_problem *problem, ptrdiff_t block_begin,
                    ptrdiff_t block_end);
+void amm_scan_avx512(const amm_scan_problem *problem, ptrdiff_t block_begin,
+                     ptrdiff_t block_end);
 #endif
 
 #ifdef __cplusplus

@@ -5,9 +5,12 @@
  *   FN(name)           this instruction set's name for function `name`
  *   SCAN_TARGET        the target attribute; SCAN_INLINE: static, always
  *                      inlined, same target
- *   vec, V_ROWS        vector type, and the rows of a block one vector holds
- *                      (32: a whole block; 16: a block is two vectors)
- *   v_codes(p)         V_ROWS code bytes
+ *   vec, V_ROWS        vector type, and the rows one vector holds (16: half
+ *                      a block; 32: a block; 64: two consecutive blocks)
+ *   v_codes(p, next)   V_ROWS code bytes: 32 at p, then for V_ROWS = 64 the
+ *                      32 at p + next (the same column of the next block;
+ *                      next = 0 when that block is not in the scan, so the
+ *                      rows are loaded twice and the copy never stored)
  *   v_table(p)         the 16-byte table at p in every 128-bit lane
  *   v_shuffle(t, i)    byte lookup t[i & 15] per lane (pshufb)
  *   v_avg(a, b)        (a + b + 1) >> 1 per byte (pavgb)
@@ -35,9 +38,17 @@
  * pending nodes per output in registers; the general path also keeps two
  * 16-bit totals per output. Measured best on Zen 3: one group, 4 (5.9 ns per
  * output and 32-row block at C=16; 3: 6.2; 5: 6.9); general path, 3 (sums
- * at C=16: 10.6 ns; 2: 13.2; 4: 12.1). */
+ * at C=16: 10.6 ns; 2: 13.2; 4: 12.1). An instruction set with more
+ * registers may define its own before including this file. */
+#ifndef GROUP_TILE
 #define GROUP_TILE 4
+#endif
+#ifndef SPAN_TILE
 #define SPAN_TILE 3
+#endif
+
+/* Blocks one vector spans: 2 for 64-row vectors, else 1. */
+#define V_BLOCKS ((V_ROWS + AMM_SCAN_ROWS_PER_BLOCK - 1) / AMM_SCAN_ROWS_PER_BLOCK)
 
 /* The tree code only becomes straight-line code, every node in a register,
  * once its loops are fully unrolled; GCC will not do it unprompted. */
@@ -52,7 +63,7 @@
 /* Root of the averaging tree of one group over `n_pairs` code columns (a
  * power of two, at most 8) for `n_tile` outputs. A group of width 1
  * (`single`) is its one codebook, the low nibble of its only column. */
-SCAN_INLINE void FN(group_root)(const uint8_t *codes,
+SCAN_INLINE void FN(group_root)(const uint8_t *codes, const ptrdiff_t next,
                                 const uint8_t *const *tables,
                                 const int n_pairs, const int single,
                                 const int n_tile, vec *root)
@@ -68,7 +79,7 @@ SCAN_INLINE void FN(group_root)(const uint8_t *codes,
     }
     SCAN_UNROLL
     for (j = 0; j < n_pairs; j++) {
-        const vec x = v_codes(codes + AMM_SCAN_ROWS_PER_BLOCK * j);
+        const vec x = v_codes(codes + AMM_SCAN_ROWS_PER_BLOCK * j, next);
         const vec lo = v_and(x, nibble);
         const vec hi = v_high_nibbles(x);
         SCAN_UNROLL
@@ -100,6 +111,24 @@ SCAN_INLINE void FN(group_root)(const uint8_t *codes,
     }
 }
 
+/* Rows [row, end) as one vector: its code bytes in column 0, the offset of
+ * the next block's (0 when the vector lies in one block, see v_codes), and
+ * how many rows it holds. */
+#define VECTOR_AT(problem, block_bytes, row, end, codes, next, rows)          \
+    const int rows = (end) - (row) < V_ROWS ? (int)((end) - (row)) : V_ROWS; \
+    const uint8_t *codes = (problem)->codes +                                 \
+                           (row) / AMM_SCAN_ROWS_PER_BLOCK * (block_bytes) +   \
+                           (row) % AMM_SCAN_ROWS_PER_BLOCK;                    \
+    const ptrdiff_t next = rows > AMM_SCAN_ROWS_PER_BLOCK ? (block_bytes) : 0
+
+/* The end of a scan of blocks [.., block_end): the last block may be partial. */
+SCAN_INLINE ptrdiff_t FN(end_row)(const amm_scan_problem *problem,
+                                  ptrdiff_t block_end)
+{
+    const ptrdiff_t end = block_end * AMM_SCAN_ROWS_PER_BLOCK;
+    return end < problem->n_samples ? end : problem->n_samples;
+}
+
 /* ---- average mode with one group (C <= 16): total = root * width ---- */
 
 SCAN_INLINE void FN(group_tile)(const amm_scan_problem *problem,
@@ -109,30 +138,21 @@ SCAN_INLINE void FN(group_tile)(const amm_scan_problem *problem,
 {
     const ptrdiff_t block_bytes =
         (ptrdiff_t)problem->n_padded / 2 * AMM_SCAN_ROWS_PER_BLOCK;
+    const ptrdiff_t end = FN(end_row)(problem, block_end);
     const uint8_t *tables[GROUP_TILE];
-    ptrdiff_t block;
-    int t, part;
+    ptrdiff_t row;
+    int t;
     SCAN_UNROLL
     for (t = 0; t < n_tile; t++) {
         tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
     }
-    for (block = block_begin; block < block_end; block++) {
-        const ptrdiff_t block_rows =
-            problem->n_samples - block * AMM_SCAN_ROWS_PER_BLOCK;
-        for (part = 0; part * V_ROWS < block_rows &&
-                       part * V_ROWS < AMM_SCAN_ROWS_PER_BLOCK;
-             part++) {
-            const ptrdiff_t row = block * AMM_SCAN_ROWS_PER_BLOCK + part * V_ROWS;
-            const int rows = block_rows - part * V_ROWS < V_ROWS
-                                 ? (int)(block_rows - part * V_ROWS)
-                                 : V_ROWS;
-            vec root[GROUP_TILE];
-            FN(group_root)(problem->codes + block * block_bytes + part * V_ROWS,
-                           tables, n_pairs, single, n_tile, root);
-            SCAN_UNROLL
-            for (t = 0; t < n_tile; t++) {
-                FN(write_root)(problem, m0 + t, row, rows, root[t], width);
-            }
+    for (row = block_begin * AMM_SCAN_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
+        VECTOR_AT(problem, block_bytes, row, end, codes, next, rows);
+        vec root[GROUP_TILE];
+        FN(group_root)(codes, next, tables, n_pairs, single, n_tile, root);
+        SCAN_UNROLL
+        for (t = 0; t < n_tile; t++) {
+            FN(write_root)(problem, m0 + t, row, rows, root[t], width);
         }
     }
 }
@@ -167,7 +187,7 @@ SCAN_INLINE void FN(group_blocks)(const amm_scan_problem *problem,
 
 /* 16-bit totals, mode average, over groups [group_begin, group_end). */
 SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
-                               const uint8_t *codes,
+                               const uint8_t *codes, const ptrdiff_t next,
                                const uint8_t *const *tables, int group_begin,
                                int group_end, const int n_tile, vec *even,
                                vec *odd)
@@ -199,19 +219,19 @@ SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
         /* One call per tree shape, so each is unrolled with constants. */
         switch (width) {
         case 16:
-            FN(group_root)(group_codes, group_tables, 8, 0, n_tile, root);
+            FN(group_root)(group_codes, next, group_tables, 8, 0, n_tile, root);
             break;
         case 8:
-            FN(group_root)(group_codes, group_tables, 4, 0, n_tile, root);
+            FN(group_root)(group_codes, next, group_tables, 4, 0, n_tile, root);
             break;
         case 4:
-            FN(group_root)(group_codes, group_tables, 2, 0, n_tile, root);
+            FN(group_root)(group_codes, next, group_tables, 2, 0, n_tile, root);
             break;
         case 2:
-            FN(group_root)(group_codes, group_tables, 1, 0, n_tile, root);
+            FN(group_root)(group_codes, next, group_tables, 1, 0, n_tile, root);
             break;
         default:
-            FN(group_root)(group_codes, group_tables, 1, 1, n_tile, root);
+            FN(group_root)(group_codes, next, group_tables, 1, 1, n_tile, root);
         }
         /* root * width, zero-extended (the authors sign-extend: pitfall
          * P3), split by row parity: pmaddubsw of the unsigned root bytes
@@ -227,7 +247,7 @@ SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
 }
 
 /* 16-bit totals, mode sum, over code columns [pair_begin, pair_end). */
-SCAN_INLINE void FN(sum16)(const uint8_t *codes,
+SCAN_INLINE void FN(sum16)(const uint8_t *codes, const ptrdiff_t next,
                            const uint8_t *const *tables, int pair_begin,
                            int pair_end, const int n_tile, vec *even,
                            vec *odd)
@@ -242,7 +262,7 @@ SCAN_INLINE void FN(sum16)(const uint8_t *codes,
         odd[t] = v_zero();
     }
     for (j = pair_begin; j < pair_end; j++) {
-        const vec x = v_codes(codes + (ptrdiff_t)AMM_SCAN_ROWS_PER_BLOCK * j);
+        const vec x = v_codes(codes + (ptrdiff_t)AMM_SCAN_ROWS_PER_BLOCK * j, next);
         const vec lo = v_and(x, nibble);
         const vec hi = v_high_nibbles(x);
         SCAN_UNROLL
@@ -261,7 +281,7 @@ SCAN_INLINE void FN(sum16)(const uint8_t *codes,
 /* 16-bit totals of one vector of rows over codebook span `span`: 256 padded
  * codebooks (128 columns, 16 groups), whose totals fit in 16 bits. */
 SCAN_INLINE void FN(span16)(const amm_scan_problem *problem,
-                            const uint8_t *codes,
+                            const uint8_t *codes, const ptrdiff_t next,
                             const uint8_t *const *tables, int span,
                             const int n_tile, vec *even, vec *odd)
 {
@@ -270,13 +290,13 @@ SCAN_INLINE void FN(span16)(const amm_scan_problem *problem,
     if (problem->mode == AMM_SCAN_SUM) {
         int n_pairs = problem->n_padded / 2;
         int end = span_pairs * (span + 1);
-        FN(sum16)(codes, tables, span_pairs * span,
+        FN(sum16)(codes, next, tables, span_pairs * span,
                   end < n_pairs ? end : n_pairs, n_tile, even, odd);
     } else {
         int n_groups = (problem->n_codebooks + AMM_SCAN_GROUP_SIZE - 1) /
                        AMM_SCAN_GROUP_SIZE;
         int end = span_groups * (span + 1);
-        FN(average16)(problem, codes, tables, span_groups * span,
+        FN(average16)(problem, codes, next, tables, span_groups * span,
                       end < n_groups ? end : n_groups, n_tile, even, odd);
     }
 }
@@ -290,55 +310,46 @@ SCAN_INLINE void FN(span_tile)(const amm_scan_problem *problem,
         (ptrdiff_t)problem->n_padded / 2 * AMM_SCAN_ROWS_PER_BLOCK;
     const int n_spans = (problem->n_padded + AMM_SCAN_MAX_U16_CODEBOOKS - 1) /
                         AMM_SCAN_MAX_U16_CODEBOOKS;
+    const ptrdiff_t end = FN(end_row)(problem, block_end);
     const uint8_t *tables[SPAN_TILE];
-    ptrdiff_t block;
-    int t, part;
+    ptrdiff_t row;
+    int t;
     SCAN_UNROLL
     for (t = 0; t < n_tile; t++) {
         tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
     }
-    for (block = block_begin; block < block_end; block++) {
-        const ptrdiff_t block_rows =
-            problem->n_samples - block * AMM_SCAN_ROWS_PER_BLOCK;
-        for (part = 0; part * V_ROWS < block_rows &&
-                       part * V_ROWS < AMM_SCAN_ROWS_PER_BLOCK;
-             part++) {
-            const uint8_t *codes = problem->codes + block * block_bytes + part * V_ROWS;
-            const ptrdiff_t row = block * AMM_SCAN_ROWS_PER_BLOCK + part * V_ROWS;
-            const int rows = block_rows - part * V_ROWS < V_ROWS
-                                 ? (int)(block_rows - part * V_ROWS)
-                                 : V_ROWS;
-            vec even[SPAN_TILE], odd[SPAN_TILE];
-            if (n_spans == 1) {
-                FN(span16)(problem, codes, tables, 0, n_tile, even, odd);
-                SCAN_UNROLL
-                for (t = 0; t < n_tile; t++) {
-                    FN(write16)(problem, m0 + t, row, rows, even[t], odd[t]);
+    for (row = block_begin * AMM_SCAN_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
+        VECTOR_AT(problem, block_bytes, row, end, codes, next, rows);
+        vec even[SPAN_TILE], odd[SPAN_TILE];
+        if (n_spans == 1) {
+            FN(span16)(problem, codes, next, tables, 0, n_tile, even, odd);
+            SCAN_UNROLL
+            for (t = 0; t < n_tile; t++) {
+                FN(write16)(problem, m0 + t, row, rows, even[t], odd[t]);
+            }
+        } else {
+            /* More than 256 padded codebooks: 32-bit totals. */
+            vec quad[SPAN_TILE][4], span_quad[4];
+            int span, i;
+            SCAN_UNROLL
+            for (t = 0; t < n_tile; t++) {
+                for (i = 0; i < 4; i++) {
+                    quad[t][i] = v_zero();
                 }
-            } else {
-                /* More than 256 padded codebooks: 32-bit totals. */
-                vec quad[SPAN_TILE][4], span_quad[4];
-                int span, i;
+            }
+            for (span = 0; span < n_spans; span++) {
+                FN(span16)(problem, codes, next, tables, span, n_tile, even, odd);
                 SCAN_UNROLL
                 for (t = 0; t < n_tile; t++) {
+                    FN(widen)(even[t], odd[t], span_quad);
                     for (i = 0; i < 4; i++) {
-                        quad[t][i] = v_zero();
+                        quad[t][i] = v_add32(quad[t][i], span_quad[i]);
                     }
                 }
-                for (span = 0; span < n_spans; span++) {
-                    FN(span16)(problem, codes, tables, span, n_tile, even, odd);
-                    SCAN_UNROLL
-                    for (t = 0; t < n_tile; t++) {
-                        FN(widen)(even[t], odd[t], span_quad);
-                        for (i = 0; i < 4; i++) {
-                            quad[t][i] = v_add32(quad[t][i], span_quad[i]);
-                        }
-                    }
-                }
-                SCAN_UNROLL
-                for (t = 0; t < n_tile; t++) {
-                    FN(write32)(problem, m0 + t, row, rows, quad[t]);
-                }
+            }
+            SCAN_UNROLL
+            for (t = 0; t < n_tile; t++) {
+                FN(write32)(problem, m0 + t, row, rows, quad[t]);
             }
         }
     }
@@ -368,10 +379,12 @@ SCAN_TARGET void FN(amm_scan)(const amm_scan_problem *problem,
 {
     /* Cache chunks of row blocks: every tile of outputs is scanned over a
      * chunk's codes while they are in L1. */
-    const ptrdiff_t chunk = amm_scan_chunk_blocks(problem->n_padded);
+    ptrdiff_t chunk = amm_scan_chunk_blocks(problem->n_padded);
     const int one_group = problem->mode == AMM_SCAN_AVERAGE &&
                           problem->n_codebooks <= AMM_SCAN_GROUP_SIZE;
     ptrdiff_t begin, end;
+    /* Whole vectors per chunk: only the scan's last vector may be half. */
+    chunk = (chunk + V_BLOCKS - 1) / V_BLOCKS * V_BLOCKS;
     for (begin = block_begin; begin < block_end; begin = end) {
         end = begin + chunk < block_end ? begin + chunk : block_end;
         if (!one_group) {
@@ -395,3 +408,5 @@ SCAN_TARGET void FN(amm_scan)(const amm_scan_problem *problem,
 
 #undef GROUP_TILE
 #undef SPAN_TILE
+#undef V_BLOCKS
+#undef VECTOR_AT

@@ -8,8 +8,9 @@
 
 #include <immintrin.h>
 #include <float.h>
-#include <math.h>
 #include <string.h>
+
+#include "scan_root.h"
 
 #define PASTE_(a, b) a##b
 #define PASTE(a, b) PASTE_(a, b)
@@ -20,23 +21,6 @@
 #define DWORD_MASK_128(k) \
     _mm_setr_epi32(DWORD_MASK(k, 0), DWORD_MASK(k, 1), DWORD_MASK(k, 2), DWORD_MASK(k, 3))
 
-/* The multiplier applied to a group root for a de-quantized output. The
- * total is root * width with width a power of two, and float(root) * (width
- * * multiplier) rounds exactly like float(root * width) * multiplier: both
- * are the exact product rounded once. That needs width * multiplier to be
- * finite; otherwise *shift_root gets log2(width) and the root is shifted. */
-static inline double root_multiplier(double multiplier, int width, double max,
-                                     int *shift_root)
-{
-    double scaled = multiplier * width;
-    *shift_root = 0;
-    if (!(fabs(scaled) <= max)) {
-        *shift_root = __builtin_ctz((unsigned)width);
-        return multiplier;
-    }
-    return scaled;
-}
-
 /* ------------------------------------------------------------------ AVX2 */
 /* target("avx2") only: without "fma" the compiler cannot contract the
  * de-quantizing multiply and add, which must round twice like NumPy. */
@@ -45,7 +29,7 @@ static inline double root_multiplier(double multiplier, int width, double max,
 #define FN(name) PASTE(name, _avx2)
 #define vec __m256i
 #define V_ROWS 32
-#define v_codes(p) _mm256_loadu_si256((const __m256i *)(p))
+#define v_codes(p, next) _mm256_loadu_si256((const __m256i *)(p))
 #define v_table(p) _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p)))
 #define v_shuffle(t, i) _mm256_shuffle_epi8((t), (i))
 #define v_avg(a, b) _mm256_avg_epu8((a), (b))
@@ -268,7 +252,7 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
 #define FN(name) PASTE(name, _ssse3)
 #define vec __m128i
 #define V_ROWS 16
-#define v_codes(p) _mm_loadu_si128((const __m128i *)(p))
+#define v_codes(p, next) _mm_loadu_si128((const __m128i *)(p))
 #define v_table(p) _mm_loadu_si128((const __m128i *)(p))
 #define v_shuffle(t, i) _mm_shuffle_epi8((t), (i))
 #define v_avg(a, b) _mm_avg_epu8((a), (b))
