@@ -255,10 +255,13 @@ def scan_table():
                 level = _simd.LEVELS[name]
                 with threadpool_limits(limits=1):
                     seconds[name] = median_seconds(lambda: run(level))
-                versus = seconds["avx2"] / seconds[name] if "avx2" in seconds else 1.0
+                # Levels below AVX2 come first, before it is measured.
+                versus = (
+                    f"{seconds['avx2'] / seconds[name]:>6.2f}" if "avx2" in seconds else f"{'-':>6}"
+                )
                 print(
                     f"{n_codebooks:<8} {n_outputs:>3} {label:<18} {name:>7} "
-                    f"{n_samples / seconds[name]:>9.3g} {versus:>6.2f} "
+                    f"{n_samples / seconds[name]:>9.3g} {versus} "
                     f"{out_bytes / 1e6:>10.1f} {bandwidth / 1e9:>10.1f} "
                     f"{bound_rows:>12.3g} {bound_rows * seconds[name] / n_samples:>7.2f}"
                 )
