@@ -2,13 +2,30 @@
 
 Each function returns training rows, test rows and the known matrix ``B``
 of one task, built from synthetic data or from data that ships with
-scikit-learn, so nothing is downloaded.
+scikit-learn, so nothing is downloaded, except
+:func:`load_fashion_mnist_train`, which reads files unpacked beforehand by
+``tools/fetch_fashion_mnist.sh``.
 """
+
+import gzip
+import os
+from pathlib import Path
 
 import numpy as np
 from sklearn.datasets import load_sample_images
 
-__all__ = ["make_low_rank_product", "load_image_filter_task"]
+__all__ = ["make_low_rank_product", "load_image_filter_task", "load_fashion_mnist_train"]
+
+# IDX type codes (the third byte of the magic number) and their big-endian dtypes.
+_IDX_DTYPES = {
+    0x08: np.dtype("u1"),
+    0x09: np.dtype("i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+_FASHION_TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
 
 
 def make_low_rank_product(
@@ -152,3 +169,119 @@ def load_image_filter_task(filters="dog", crop=224, dtype=np.float32):
         image_patches(_centre_crop(image, crop), size).astype(dtype) for image in images
     )
     return X_train, X_test, B
+
+
+def read_idx(path):
+    """Parse one IDX file (the MNIST format), gzip-compressed or not.
+
+    The header is two zero bytes, a type code, the number of dimensions
+    ``ndim``, then ``ndim`` big-endian uint32 sizes; the data follow in C
+    order. A file whose name ends in ``.gz`` is decompressed first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    array : ndarray
+        The data, in native byte order, with the shape of the header.
+
+    Raises
+    ------
+    ValueError
+        If the header is not an IDX header or the data do not match it.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number).")
+    dtype, ndim = _IDX_DTYPES[raw[2]], raw[3]
+    header_end = 4 + 4 * ndim
+    shape = tuple(int(n) for n in np.frombuffer(raw[4:header_end], dtype=">u4"))
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header_end != expected:
+        raise ValueError(
+            f"{path}: header gives shape {shape} ({expected} bytes of data), "
+            f"the file has {len(raw) - header_end}."
+        )
+    data = np.frombuffer(raw, dtype=dtype, offset=header_end).reshape(shape)
+    return data.astype(dtype.newbyteorder("="))
+
+
+def _fashion_mnist_dir(data_home):
+    if data_home is not None:
+        return Path(data_home)
+    root = os.environ.get("SKLEARN_AMM_DATA")
+    root = Path(root) if root else Path.home() / ".cache" / "sklearn_amm"
+    return root / "fashion-mnist"
+
+
+def _find_idx(directory, stem):
+    for name in (stem + ".gz", stem):
+        if (directory / name).is_file():
+            return directory / name
+    return None
+
+
+def load_fashion_mnist_train(data_home=None, dtype=np.float64):
+    """The 60,000 training images of Fashion-MNIST and their labels.
+
+    28x28 grey-level photos of clothing in 10 classes (Xiao, Rasul and
+    Vollgraf, 2017), read from the IDX files ``train-images-idx3-ubyte`` and
+    ``train-labels-idx1-ubyte`` (gzip-compressed or not). Only the training
+    files are read: the dataset's own test set is kept untouched, so
+    evaluate on a split of these rows. Nothing is downloaded; unpack the
+    files first with ``tools/fetch_fashion_mnist.sh`` (from Debian's
+    ``dataset-fashion-mnist`` package).
+
+    Parameters
+    ----------
+    data_home : str or os.PathLike, default=None
+        Directory holding the two files. By default
+        ``$SKLEARN_AMM_DATA/fashion-mnist``, or
+        ``~/.cache/sklearn_amm/fashion-mnist`` if ``SKLEARN_AMM_DATA`` is not
+        set, where the fetch script writes them.
+    dtype : data-type, default=np.float64
+        dtype of ``X``, with pixel values 0..255 (0 is the background).
+
+    Returns
+    -------
+    X : ndarray of shape (60000, 784)
+        The images, one row each, row-major pixels.
+    y : ndarray of shape (60000,), dtype=int64
+        The labels, 0..9.
+
+    Raises
+    ------
+    FileNotFoundError
+        If a file is missing; the message says how to get it.
+
+    Examples
+    --------
+    >>> from sklearn_amm.datasets import load_fashion_mnist_train
+    >>> X, y = load_fashion_mnist_train()  # doctest: +SKIP
+    >>> X.shape, y.shape  # doctest: +SKIP
+    ((60000, 784), (60000,))
+    """
+    directory = _fashion_mnist_dir(data_home)
+    paths = [_find_idx(directory, stem) for stem in _FASHION_TRAIN_FILES]
+    missing = [stem for stem, path in zip(_FASHION_TRAIN_FILES, paths) if path is None]
+    if missing:
+        raise FileNotFoundError(
+            f"Fashion-MNIST training files {missing} not found in {directory}. "
+            f"Unpack them with `tools/fetch_fashion_mnist.sh {directory}` "
+            "(from Debian's dataset-fashion-mnist package), or pass data_home "
+            "or set SKLEARN_AMM_DATA to where they are."
+        )
+    images, labels = (read_idx(path) for path in paths)
+    if images.ndim != 3 or labels.shape != images.shape[:1]:
+        raise ValueError(
+            f"Images of shape {images.shape} and labels of shape {labels.shape} "
+            "do not match."
+        )
+    X = images.reshape(len(images), -1).astype(dtype)
+    return X, labels.astype(np.int64)
