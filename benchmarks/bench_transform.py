@@ -25,6 +25,8 @@ Prints, in one run:
 * a wrapped classifier's ``decision_function`` and ``predict`` at N=45000,
   default against ``assume_finite=True``;
 * ``transform`` at every SIMD level the CPU has, side by side;
+* the cost of the accuracy options (float tables, exact sum, a classifier's
+  log-loss tables) at the CIFAR shapes, beside the defaults;
 * with ``--sections dram``: a 4 GB X that no cache holds, against the read
   bound measured in the same run, at the two best levels and on 2 threads;
 * the 2-thread speed-up on the large shape;
@@ -525,6 +527,66 @@ def aggregation_table():
     print()
 
 
+def options_table():
+    """Cost of the accuracy options at the kernels' shapes, beside the defaults.
+
+    CIFAR-10 and CIFAR-100 shapes, float32 F, C=16, default path, one
+    thread. The transformer with its defaults, float tables and the exact
+    sum; and a MaddnessClassifier around a linear model with
+    ``coef_ = W.T`` (labels: the argmax of ``X @ W``), with product tables
+    (the default) and with ``table_objective="log_loss"``. Timed
+    interleaved, medians of 5 rounds.
+    """
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_amm import MaddnessClassifier
+
+    print("accuracy options, time in ms and over the defaults', 1 thread, float32 F, C=16")
+    names = ["defaults", "float tables", "sum", "clf product", "clf log-loss"]
+    header = f"{'task':<12} " + " ".join(f"{n:>13}" for n in names) + f" {'log/prod':>9}"
+    print(header)
+    print("-" * len(header))
+    for name, n_samples, n_features, n_outputs in SHAPES[:2]:
+        X64 = low_rank_rows(n_samples + N_FIT, n_features, seed=n_features)
+        W = np.random.default_rng(1).normal(size=(n_features, n_outputs))
+        X = np.asarray(X64[N_FIT:], dtype=np.float32, order="F")
+        X_fit = X64[:N_FIT]
+        y_fit = (X_fit @ W).argmax(axis=1)
+        y_fit[:n_outputs] = np.arange(n_outputs)  # every class has a row
+        linear = LogisticRegression()
+        linear.coef_, linear.intercept_ = W.T.copy(), np.zeros(n_outputs)
+        linear.classes_ = np.arange(n_outputs)
+        transformers = [
+            MaddnessTransformer(W, n_codebooks=16, **options).fit(X_fit)
+            for options in ({}, dict(quantize_luts=False), dict(aggregation="sum"))
+        ]
+        classifiers = [
+            MaddnessClassifier(
+                FrozenEstimator(linear), n_codebooks=16, table_objective=objective
+            ).fit(X_fit, y_fit)
+            for objective in ("product", "log_loss")
+        ]
+        calls = [model.transform for model in transformers]
+        calls += [model.decision_function for model in classifiers]
+        times = [[] for _ in calls]
+        with threadpool_limits(limits=1):
+            for _ in range(5):
+                for call, call_times in zip(calls, times):
+                    call_times.append(median_seconds(lambda: call(X)))
+        medians = [np.median(t) for t in times]
+        print(
+            f"{name:<12} "
+            + " ".join(
+                f"{m * 1e3:>6.3f} {m / medians[0]:>5.2f}x" for m in medians
+            )
+            + f" {medians[4] / medians[3]:>9.3f}"
+        )
+    print("'clf': MaddnessClassifier.decision_function (float64 scores plus the")
+    print("intercepts); 'log/prod': log-loss tables over product tables, the same kernels")
+    print()
+
+
 SECTIONS = {
     "transform": None,  # needs the read bandwidth; see main
     "scan": scan_table,
@@ -534,6 +596,7 @@ SECTIONS = {
     "wrapper": wrapper_table,
     "levels": levels_table,
     "dram": dram_table,
+    "options": options_table,
 }
 
 
@@ -543,7 +606,9 @@ def main():
         "--sections",
         nargs="+",
         choices=list(SECTIONS),
-        default=["transform", "levels", "scan", "overhead", "wrapper", "threads"],
+        default=[
+            "transform", "levels", "scan", "overhead", "wrapper", "options", "threads"
+        ],
         help="tables to print (default: all but 'aggregation' and 'dram', which "
         "needs 8 GB of memory and a few minutes)",
     )
@@ -553,7 +618,9 @@ def main():
     large = None
     if "transform" in sections or "threads" in sections:
         large = transform_table(read_bandwidth)
-    for section in ("levels", "scan", "overhead", "wrapper", "aggregation", "dram"):
+    for section in (
+        "levels", "scan", "overhead", "wrapper", "options", "aggregation", "dram"
+    ):
         if section in sections:
             SECTIONS[section]()
     if "threads" in sections:

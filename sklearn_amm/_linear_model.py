@@ -13,12 +13,19 @@ from sklearn.base import (
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods
+from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.extmath import softmax
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
+from ._decision_tables import class_indices_of, log_loss_tables
 from ._persistence import VersionedStateMixin
+from ._tables import build_tables
 from ._validation import validate_rows
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
@@ -115,7 +122,13 @@ def _links(estimator):
 
 
 def _inner_has_link(self):
-    """``available_if`` check: the fitted model if any, else the parameter."""
+    """``available_if`` check: the fitted model if any, else the parameter.
+
+    Tables fitted by log loss are a logistic model of their own, whose
+    probabilities exist whatever the inner model.
+    """
+    if getattr(self, "table_objective", "product") == "log_loss":
+        return True
     _links(getattr(self, "estimator_", self.estimator))
     return True
 
@@ -206,6 +219,7 @@ class _BaseMaddnessLinearModel(
         self.n_refinement_passes = n_refinement_passes
 
     def _fit(self, X, y, fit_params):
+        """Fit the inner model and ``maddness_``; return the validated ``X``."""
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         # The inner model is fitted on the validated array, the rows MADDNESS
         # learns from; feature names are checked by the wrapper.
@@ -233,7 +247,7 @@ class _BaseMaddnessLinearModel(
         self._check_prediction_rule(rows, output)
         self._intercept = np.broadcast_to(intercept, coef.shape[:1]).copy()
         self.maddness_ = self._fit_maddness(X, coef.T)
-        return self
+        return X
 
     def _check_coef_shape(self, coef, n_features):
         if coef.shape[1] != n_features:
@@ -291,6 +305,21 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     {maddness_parameters}
 
+    table_objective : {"product", "log_loss"}, default="product"
+        What the lookup tables are fitted for, once the trees are learned.
+        ``"product"``: to reproduce ``X @ coef_.T`` (the decision values
+        approximate the inner model's). ``"log_loss"``: to classify the
+        training rows, by a multinomial (binary: logistic) regression of
+        ``y`` on the rows' codes, which also sets the intercepts. The
+        encoding and the cost of ``transform`` are the same; accuracy is
+        higher with many training rows (2.5 points at C=16 on 50,000
+        Fashion-MNIST rows, see the user guide's hyperparameter page), but the decision values are then
+        those of the fitted tables, not an approximation of the inner
+        model's, and ``predict_proba`` is their softmax (binary: expit)
+        whatever the inner model. ``y`` must hold every class of the inner
+        model; ``sample_weight`` given to ``fit`` also weights the table
+        fit.
+
     Attributes
     ----------
     estimator_ : estimator object
@@ -298,10 +327,18 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         given).
 
     maddness_ : MaddnessTransformer
-        Approximates ``X @ estimator_.coef_.T``.
+        Approximates ``X @ estimator_.coef_.T``; with
+        ``table_objective="log_loss"``, its tables hold the decision values
+        fitted by log loss instead (its ``prototypes_`` are still those of
+        the product).
 
     classes_ : ndarray of shape (n_classes,)
         Class labels, those of ``estimator_``.
+
+    table_temperature_ : float
+        Only with ``table_objective="log_loss"``: the factor fitted to turn
+        the product tables' decision values into log-odds; the log-loss
+        tables are shrunk towards the product tables times this factor.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -327,7 +364,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     ``predict_proba`` and ``predict_log_proba`` exist when the inner model
     has them and its link from decision values is known: LogisticRegression
     (binary expit, multinomial softmax), LinearDiscriminantAnalysis, and
-    SGDClassifier with ``loss="log_loss"`` or ``"modified_huber"``.
+    SGDClassifier with ``loss="log_loss"`` or ``"modified_huber"``,
+    or whatever the inner model when ``table_objective="log_loss"``.
 
     Examples
     --------
@@ -346,9 +384,39 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         **MADDNESS_PARAMETER_CONSTRAINTS,
+        "table_objective": [StrOptions({"product", "log_loss"})],
     }
 
     _linear_method = "decision_function"
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        n_codebooks=16,
+        optimize_prototypes=True,
+        ridge_alpha=1.0,
+        quantize_luts=True,
+        aggregation="average",
+        lut_scaling="per_output",
+        n_candidate_dims=4,
+        split_objective="product",
+        n_refinement_passes=1,
+        table_objective="product",
+    ):
+        super().__init__(
+            estimator,
+            n_codebooks=n_codebooks,
+            optimize_prototypes=optimize_prototypes,
+            ridge_alpha=ridge_alpha,
+            quantize_luts=quantize_luts,
+            aggregation=aggregation,
+            lut_scaling=lut_scaling,
+            n_candidate_dims=n_candidate_dims,
+            split_objective=split_objective,
+            n_refinement_passes=n_refinement_passes,
+        )
+        self.table_objective = table_objective
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -372,9 +440,42 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         self : object
             Fitted estimator.
         """
-        self._fit(X, y, fit_params)
+        X = self._fit(X, y, fit_params)
         self.classes_ = self.estimator_.classes_
+        if self.table_objective == "log_loss":
+            self._fit_log_loss_tables(X, y, fit_params.get("sample_weight"))
+        else:
+            # A refit with product tables has no temperature.
+            self.__dict__.pop("table_temperature_", None)
         return self
+
+    def _fit_log_loss_tables(self, X, y, sample_weight):
+        """Replace the product tables by tables fitted for the decision.
+
+        The trees stay those learned for the product; the tables and
+        intercepts become the multinomial (binary: logistic) regression of
+        the labels on the training rows' codes, with a prior centred on the
+        product tables (see ``_decision_tables``).
+        """
+        y = column_or_1d(y, warn=True)
+        if len(y) != X.shape[0]:
+            raise ValueError(
+                f"y has {len(y)} labels, but X has {X.shape[0]} rows."
+            )
+        class_indices = class_indices_of(y, np.asarray(self.classes_))
+        codes = self.maddness_.encode(X)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        tables, intercept, self.table_temperature_ = log_loss_tables(
+            codes,
+            class_indices,
+            len(self.classes_),
+            build_tables(self.maddness_.prototypes_, self.maddness_.weights_),
+            self._intercept,
+            sample_weight,
+        )
+        self.maddness_._set_tables(tables)
+        self._intercept = intercept
 
     def _check_coef_shape(self, coef, n_features):
         super()._check_coef_shape(coef, n_features)
@@ -453,7 +554,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             In the order of ``classes_``.
         """
         check_is_fitted(self)
-        proba_link, _ = _links(self.estimator_)
+        proba_link, _ = self._links()
         return proba_link(self.decision_function(X))
 
     @available_if(_inner_has_link)
@@ -471,8 +572,13 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             In the order of ``classes_``.
         """
         check_is_fitted(self)
-        _, log_link = _links(self.estimator_)
+        _, log_link = self._links()
         return log_link(self.predict_proba(X))
+
+    def _links(self):
+        if self.table_objective == "log_loss":
+            return _expit_or_softmax_proba, _log_in_place
+        return _links(self.estimator_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

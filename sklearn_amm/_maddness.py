@@ -331,7 +331,20 @@ class MaddnessTransformer(
 
         self.weights_ = weights
         self.n_outputs_ = n_features if weights is None else weights.shape[1]
-        tables = build_tables(prototypes, weights)
+        self._set_tables(build_tables(prototypes, weights))
+        return self
+
+    def _set_tables(self, tables):
+        """Store the float tables, quantized or not, and what transform derives.
+
+        Parameters
+        ----------
+        tables : ndarray of shape (n_outputs_, n_codebooks_, 16), dtype=float64
+            ``tables[m, c, leaf]``: codebook ``c``'s contribution to output
+            ``m`` for rows reaching ``leaf``. Besides
+            ``fit``, :class:`~sklearn_amm.MaddnessClassifier` sets tables fitted
+            for its decision (``table_objective="log_loss"``) here.
+        """
         if self.quantize_luts:
             # Empty leaves are left out of the offsets and scales: their
             # entries are never read, and an empty leaf's prototype (zero,
@@ -351,7 +364,6 @@ class MaddnessTransformer(
             self.lut_offsets_ = np.zeros(self.n_codebooks_)
             self.lut_scale_ = 1.0
         self._rebuild_derived()
-        return self
 
     def _validate_weights(self, n_features):
         if self.weights is None:
