@@ -150,12 +150,13 @@ def encode_and_aggregate_dequantized(
         :func:`._encoding.thresholds_for_dtype`).
     tables, average, level
         As in :func:`aggregate_totals`.
-    multiplier, shift : ndarray of shape (n_outputs,), dtype=X.dtype
-        As in :func:`aggregate_dequantized`.
+    multiplier, shift : ndarray of shape (n_outputs,), dtype={np.float32, np.float64}
+        As in :func:`aggregate_dequantized`; their dtype, not necessarily
+        X's, is the result's.
 
     Returns
     -------
-    Y_hat : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
+    Y_hat : ndarray of shape (n_outputs, n_samples), dtype=multiplier.dtype
 
     Raises
     ------
@@ -163,7 +164,7 @@ def encode_and_aggregate_dequantized(
         If a split column holds NaN or infinity, unless ``assume_finite``
         is set (:func:`._validation.raise_if_nonfinite`).
     """
-    Y_hat = np.empty((tables.shape[0], X.shape[0]), dtype=X.dtype)
+    Y_hat = np.empty((tables.shape[0], X.shape[0]), dtype=multiplier.dtype)
     nonfinite = encode_scan_dequantized(
         X,
         np.ascontiguousarray(split_dims, dtype=np.intp),

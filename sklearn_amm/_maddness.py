@@ -419,8 +419,8 @@ class MaddnessTransformer(
         check_is_fitted(self)
         return self._transform(validate_rows(self, X))
 
-    def _transform(self, X):
-        """Approximate ``X @ weights`` for validated ``X``.
+    def _transform(self, X, dtype=None, offset=None):
+        """Approximate ``X @ weights`` for validated ``X``, plus ``offset``.
 
         Quantized tables go through the fused compiled encoder and scan,
         which writes the de-quantized (n_outputs, n_samples) result directly;
@@ -428,18 +428,30 @@ class MaddnessTransformer(
         tables are aggregated in NumPy a chunk of rows at a time. Either way
         the memory used beyond ``X`` and the result is bounded by a small
         constant, not proportional to the number of rows.
+
+        ``dtype`` (default X's) is the result's: the scan writes float64
+        from float32 rows as cheaply as float32. ``offset``, an
+        (n_outputs_,) array such as a model's intercepts, is folded into
+        the de-quantization's shift, so adding it costs no pass over the
+        result.
         """
-        dtype = X.dtype.type
+        dtype = X.dtype.type if dtype is None else np.dtype(dtype).type
         if not self.quantize_luts:
             Y_hat = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
             chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
             for rows, X_rows in _row_chunks(X, chunk):
                 codes = encode_rows(X_rows, self.split_dims_, self.split_thresholds_)
                 self._aggregate(codes, dtype, out=Y_hat[rows])
+            if offset is not None:
+                Y_hat += offset.astype(dtype, copy=False)
             return Y_hat
         tables, multiplier, shift = self._scan_constants(dtype)
+        if offset is not None:
+            shift = shift + offset.astype(dtype, copy=False)
         thresholds = getattr(self, "_encoder_thresholds", None)
-        thresholds = self.split_thresholds_ if thresholds is None else thresholds[dtype]
+        thresholds = (
+            self.split_thresholds_ if thresholds is None else thresholds[X.dtype.type]
+        )
         Y_hat = encode_and_aggregate_dequantized(
             X,
             self.split_dims_,

@@ -41,6 +41,7 @@ from sklearn_amm import (
     MaddnessSkewedChi2Sampler,
     MaddnessTransformer,
 )
+from sklearn_amm import _reference
 from sklearn_amm._linear_model import _links, _row_argmax
 from sklearn_amm._wrapper_base import MADDNESS_PARAMETERS
 
@@ -298,18 +299,28 @@ def test_float32_input():
     [(MaddnessClassifier, LogisticRegression()), (MaddnessRegressor, Ridge())],
 )
 def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
-    # Like the inner models, whatever the rows' dtype; float64 scores get the
-    # intercept added in place, float32 ones in a new float64 array.
+    # float64 like the inner models, whatever the rows' dtype: the scan
+    # de-quantizes the totals in float64 with the intercepts in its shift.
     X, y = easy_classification(3)
     model = wrapper(inner, n_codebooks=8).fit(X, y)
     rows = X.astype(dtype)
     method = "decision_function" if wrapper is MaddnessClassifier else "predict"
     scores = getattr(model, method)(rows)
     assert scores.dtype == np.float64
-    expected = model.maddness_.transform(rows) + model.estimator_.intercept_
+    amm = model.maddness_
+    _, multiplier, shift = amm._scan_constants(np.float64)
+    totals = _reference.aggregate_average(amm.encode(rows), amm.luts_)
+    expected = totals * multiplier + (shift + model.estimator_.intercept_)
     assert_array_equal(scores, expected.reshape(scores.shape))
-    # The intercept is added in place: a second call must get an array of
-    # its own, and leave the first result as it was.
+    # Within float32 rounding of the product in X's dtype plus the intercept.
+    assert_allclose(
+        scores,
+        (amm.transform(rows) + model.estimator_.intercept_).reshape(scores.shape),
+        rtol=1e-6 if dtype == np.float32 else 1e-14,
+        atol=1e-5 if dtype == np.float32 else 1e-12,
+    )
+    # A second call must get an array of its own, and leave the first
+    # result as it was.
     again = getattr(model, method)(rows)
     assert not np.shares_memory(again, scores)
     assert_array_equal(again, scores)

@@ -342,8 +342,10 @@ def test_scan_dequantized_matches_reference(level, mode, dtype, problem, data):
 
 @pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("out_dtype", [np.float32, np.float64])
 @given(data=st.data())
-def test_fused_encode_and_scan_match_reference(level, dtype, data):
+def test_fused_encode_and_scan_match_reference(level, dtype, out_dtype, data):
+    """Either output dtype from either input dtype."""
     X = data.draw(value_matrices(dtype), label="X")
     split_dims, thresholds = data.draw(trees(X, max_codebooks=20), label="trees")
     n_codebooks = split_dims.shape[0]
@@ -354,9 +356,10 @@ def test_fused_encode_and_scan_match_reference(level, dtype, data):
         ),
         label="luts",
     )
-    multiplier, shift = data.draw(constants(dtype, n_outputs), label="constants")
+    multiplier, shift = data.draw(constants(out_dtype, n_outputs), label="constants")
     average = data.draw(st.booleans(), label="average")
     name = data.draw(st.sampled_from(LAYOUTS), label="layout")
+
     def fused(X_view):
         return encode_and_aggregate_dequantized(
             X_view,
@@ -377,6 +380,7 @@ def test_fused_encode_and_scan_match_reference(level, dtype, data):
                 fused(X_view)
         with sklearn.config_context(assume_finite=True):
             Y_hat = fused(X_view)
+    assert Y_hat.dtype == out_dtype
     codes = _reference.encode(X, split_dims, thresholds)
     totals = MODES["average" if average else "sum"](codes, luts)
     np.testing.assert_array_equal(Y_hat.T, dequantized(totals, multiplier, shift))

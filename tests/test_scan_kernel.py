@@ -361,6 +361,33 @@ def test_transform_is_the_reference_composition(
     amm.set_params(aggregation="average")
 
 
+@pytest.mark.parametrize("n_codebooks", [5, 16, 17, 40])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_float64_output_with_offset_is_the_reference_composition(
+    fitted, n_codebooks, dtype, order
+):
+    """What the wrappers ask for: float64 from any rows, an offset in the shift."""
+    X_all, models = fitted
+    amm = models[n_codebooks]
+    X = np.asarray(X_all[:999], dtype=dtype, order=order)
+    offset = np.random.default_rng(n_codebooks).normal(size=amm.n_outputs_) * 1e3
+    codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
+    for aggregation in ("average", "sum"):
+        amm.set_params(aggregation=aggregation)
+        bias = _reference.averaging_bias(n_codebooks) if aggregation == "average" else 0
+        multiplier, shift = _reference.dequantization_constants(
+            amm.lut_offsets_, amm.lut_scale_, bias, np.float64
+        )
+        expected = MODES[aggregation](codes, amm.luts_).astype(np.float64)
+        expected *= multiplier
+        expected += shift + offset
+        Y_hat = amm._transform(X, np.float64, offset)
+        assert Y_hat.dtype == np.float64
+        np.testing.assert_array_equal(Y_hat, expected)
+    amm.set_params(aggregation="average")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_transform_reads_x_in_place(fitted, monkeypatch, dtype, order):

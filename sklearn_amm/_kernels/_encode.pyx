@@ -32,6 +32,13 @@ cnp.import_array()
 ctypedef cnp.intp_t intp_t
 ctypedef cnp.uint8_t uint8_t
 
+# The output of the fused encode and scan, independent of X's dtype: a
+# classifier wants float64 decision values from float32 rows, and writing
+# them directly saves converting a whole float32 result afterwards.
+ctypedef fused out_floating:
+    float
+    double
+
 
 cdef extern from "cpu_features.h" nogil:
     int amm_cpu_supports(int level)
@@ -250,9 +257,9 @@ def encode_scan_dequantized(
     const floating[:, :, ::1] thresholds,
     const uint8_t[:, :, ::1] tables,
     bint average,
-    const floating[::1] multiplier,
-    const floating[::1] shift,
-    floating[:, :] out,
+    const out_floating[::1] multiplier,
+    const out_floating[::1] shift,
+    out_floating[:, :] out,
     int level,
 ):
     """Write the de-quantized approximate products of every row into ``out``.
@@ -270,10 +277,12 @@ def encode_scan_dequantized(
         _layout.n_padded_codebooks(n_codebooks)`` (``_layout.pad_tables``).
     average : bool
         Averaging trees if True, exact sums if False (``scan.h``).
-    multiplier, shift : ndarray of shape (n_outputs,), dtype=X.dtype
-        Output ``m`` is ``float(total) * multiplier[m] + shift[m]``.
-    out : ndarray of shape (n_outputs, n_samples), dtype=X.dtype
-        Output; each row contiguous, any distance between rows.
+    multiplier, shift : ndarray of shape (n_outputs,), dtype=out.dtype
+        Output ``m`` is ``float(total) * multiplier[m] + shift[m]``, in the
+        output's dtype.
+    out : ndarray of shape (n_outputs, n_samples), dtype={np.float32, np.float64}
+        Output, in either dtype whatever X's; each row contiguous, any
+        distance between rows.
 
     Returns
     -------
@@ -299,9 +308,9 @@ def encode_scan_dequantized(
     scan.n_padded = <int> tables.shape[1]
     scan.n_outputs = <int> tables.shape[0]
     scan.mode = AMM_SCAN_AVERAGE if average else AMM_SCAN_SUM
-    scan.output = AMM_OUT_FLOAT32 if floating is float else AMM_OUT_FLOAT64
+    scan.output = AMM_OUT_FLOAT32 if out_floating is float else AMM_OUT_FLOAT64
     scan.out = &out[0, 0]
-    scan.out_stride = out.strides[0] // sizeof(floating)
+    scan.out_stride = out.strides[0] // sizeof(out_floating)
     scan.multiplier = &multiplier[0]
     scan.shift = &shift[0]
 
@@ -316,14 +325,15 @@ def encode_scan_dequantized(
     with nogil:
         if n_tasks == 1:
             nonfinite = _encode_scan_task(&encoding, &scan, 0, n_blocks, &codes[0, 0],
-                                          level, <floating> 0)
+                                          level, <floating> 0, <out_floating> 0)
         else:
             # num_threads pins the team to the rows of ``codes``.
             for task in prange(n_tasks, schedule="static", num_threads=n_threads):
                 begin = task * blocks_per_task
                 end = min(begin + blocks_per_task, n_blocks)
                 nonfinite += _encode_scan_task(&encoding, &scan, begin, end,
-                                               &codes[threadid(), 0], level, <floating> 0)
+                                               &codes[threadid(), 0], level, <floating> 0,
+                                               <out_floating> 0)
     return nonfinite != 0
 
 
@@ -334,7 +344,8 @@ cdef inline int _encode_scan_task(
     Py_ssize_t end,
     uint8_t *codes,                      # scratch: (end - begin, n_pairs, 32)
     int level,
-    floating dtype_tag,
+    floating dtype_tag,                  # X's dtype
+    out_floating out_tag,                # the output's
 ) noexcept nogil:
     """Encode blocks [begin, end) into ``codes``, then scan them into ``out``.
 
@@ -348,7 +359,7 @@ cdef inline int _encode_scan_task(
         return nonfinite
     task.codes = codes
     task.n_samples = min(scan.n_samples - first_row, (end - begin) * AMM_ROWS_PER_BLOCK)
-    task.out = (<floating *> scan.out) + first_row
+    task.out = (<out_floating *> scan.out) + first_row
     amm_scan_blocks(&task, 0, end - begin, level)
     return nonfinite
 
@@ -357,9 +368,9 @@ cdef int _check_scan_buffers(
     Py_ssize_t n_samples,
     Py_ssize_t n_codebooks,
     const uint8_t[:, :, ::1] tables,
-    const floating[::1] multiplier,
-    const floating[::1] shift,
-    floating[:, :] out,
+    const out_floating[::1] multiplier,
+    const out_floating[::1] shift,
+    out_floating[:, :] out,
 ) except -1:
     """Raise ValueError on any shape the fused scan would read or write
     out of bounds with (``_scan._check_shapes`` for the separate scan)."""
@@ -376,7 +387,7 @@ cdef int _check_scan_buffers(
             f"out must have shape ({tables.shape[0]}, {n_samples}), got "
             f"({out.shape[0]}, {out.shape[1]})"
         )
-    if out.strides[1] != sizeof(floating) and n_samples > 1:
+    if out.strides[1] != sizeof(out_floating) and n_samples > 1:
         raise ValueError("out must have contiguous rows (out.strides[1] == itemsize)")
     if multiplier.shape[0] != tables.shape[0] or shift.shape[0] != tables.shape[0]:
         raise ValueError(
