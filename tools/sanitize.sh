@@ -39,6 +39,7 @@ if [ "${#TESTS[@]}" -eq 0 ]; then
         tests/test_properties.py
         tests/test_fuzz.py
         tests/test_threads.py
+        tests/test_argmax_kernel.py
     )
 fi
 
