@@ -134,9 +134,9 @@ def _minimize(objective, start):
 def class_indices_of(y, classes):
     """Indices of the labels ``y`` in ``classes``; raise if any class is absent.
 
-    The table fit needs rows of every class the inner model knows, or the
-    tables would never score the missing ones (and LogisticRegression would
-    fit fewer outputs than the model has).
+    The table fit needs rows of every class the inner model knows: the log
+    loss alone would push a class without rows below every other, so the
+    tables would never predict it.
     """
     labels, inverse = np.unique(y, return_inverse=True)
     # A dict, not searchsorted: nothing requires an estimator's classes_ sorted.

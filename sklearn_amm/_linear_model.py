@@ -18,6 +18,7 @@ from sklearn.utils.extmath import softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_consistent_length,
     check_is_fitted,
     column_or_1d,
     validate_data,
@@ -122,15 +123,21 @@ def _links(estimator):
     )
 
 
-def _inner_has_link(self):
-    """``available_if`` check: the fitted model if any, else the parameter.
+def _classifier_links(clf):
+    """The ``(proba, log_proba)`` links of a MaddnessClassifier, or raise AttributeError.
 
     Tables fitted by log loss are a logistic model of their own, whose
-    probabilities exist whatever the inner model.
+    probabilities exist whatever the inner model; otherwise the inner
+    model's links apply (the fitted model if any, else the parameter).
     """
-    if getattr(self, "table_objective", "product") == "log_loss":
-        return True
-    _links(getattr(self, "estimator_", self.estimator))
+    if clf.table_objective == "log_loss":
+        return _expit_or_softmax_proba, _log_in_place
+    return _links(getattr(clf, "estimator_", clf.estimator))
+
+
+def _inner_has_link(self):
+    """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
+    _classifier_links(self)
     return True
 
 
@@ -443,10 +450,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         product tables (see ``_decision_tables``).
         """
         y = column_or_1d(y, warn=True)
-        if len(y) != X.shape[0]:
-            raise ValueError(
-                f"y has {len(y)} labels, but X has {X.shape[0]} rows."
-            )
+        # A FrozenEstimator's fit ignores y, so nothing has checked it yet.
+        check_consistent_length(X, y)
         class_indices = class_indices_of(y, np.asarray(self.classes_))
         codes = self.maddness_.encode(X)
         if sample_weight is not None:
@@ -539,7 +544,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             In the order of ``classes_``.
         """
         check_is_fitted(self)
-        proba_link, _ = self._links()
+        proba_link, _ = _classifier_links(self)
         return proba_link(self.decision_function(X))
 
     @available_if(_inner_has_link)
@@ -557,13 +562,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             In the order of ``classes_``.
         """
         check_is_fitted(self)
-        _, log_link = self._links()
+        _, log_link = _classifier_links(self)
         return log_link(self.predict_proba(X))
-
-    def _links(self):
-        if self.table_objective == "log_loss":
-            return _expit_or_softmax_proba, _log_in_place
-        return _links(self.estimator_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
