@@ -10,7 +10,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _reference
@@ -19,6 +19,7 @@ from ._aggregation import (
     dequantization_arrays,
     encode_and_aggregate_dequantized,
 )
+from ._constraints import NumberInterval
 from ._encoding import encode_rows, thresholds_for_dtype
 from ._hash_tree import reachable_leaves
 from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
@@ -248,15 +249,15 @@ class MaddnessTransformer(
 
     _parameter_constraints: dict = {
         "weights": ["array-like", None],
-        "n_codebooks": [Interval(Integral, 1, None, closed="left")],
+        "n_codebooks": [NumberInterval(Integral, 1, None, closed="left")],
         "optimize_prototypes": ["boolean"],
-        "ridge_alpha": [Interval(Real, 0, None, closed="neither")],
+        "ridge_alpha": [NumberInterval(Real, 0, None, closed="neither")],
         "quantize_luts": ["boolean"],
         "aggregation": [StrOptions({"average", "sum"})],
         "lut_scaling": [StrOptions({"shared", "per_output"})],
-        "n_candidate_dims": [Interval(Integral, 1, None, closed="left")],
+        "n_candidate_dims": [NumberInterval(Integral, 1, None, closed="left")],
         "split_objective": [StrOptions({"reconstruction", "product"})],
-        "n_refinement_passes": [Interval(Integral, 0, None, closed="left")],
+        "n_refinement_passes": [NumberInterval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -301,10 +302,10 @@ class MaddnessTransformer(
             Fitted estimator.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._resolve_params(X)
         n_features = X.shape[1]
         weights = self._validate_weights(n_features)
 
-        self.n_codebooks_ = min(self.n_codebooks, n_features)
         # Learning statistics are float64 whatever the input dtype: the
         # authors' float32 sums lose precision on large training sets.
         X64 = np.asarray(X, dtype=np.float64)
@@ -334,6 +335,50 @@ class MaddnessTransformer(
         self._set_tables(build_tables(prototypes, weights))
         return self
 
+    def _resolve_params(self, X):
+        """Fix, from the parameters and the training rows, what outlives fit.
+
+        Everything after fit (``transform``, ``encode``, ``score``, and
+        ``_set_tables`` when a wrapper refits the tables) reads these
+        fitted values, never the parameters: ``set_params`` on a fitted
+        estimator must not change its output, let alone pair uint8 tables
+        with the float path. They are Python values, whatever NumPy scalar
+        a parameter was given as (``GridSearchCV`` over ``np.arange`` sets
+        ``np.int64``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The validated training rows.
+        """
+        n_features = X.shape[1]
+        self.n_codebooks_ = int(min(self.n_codebooks, n_features))
+        self._quantize_luts = bool(self.quantize_luts)
+        self._aggregation = str(self.aggregation)
+        self._lut_scaling = str(self.lut_scaling)
+
+    def _upgrade_state(self, state):
+        """Derive the resolved values that a state saved before them lacks.
+
+        The table options are read from the fitted tables themselves (the
+        dtype of ``luts_``, the shape of ``lut_offsets_``), which is what
+        transform must agree with; the aggregation, which the tables do not
+        show, from the parameter saved in the same state.
+        """
+        state = super()._upgrade_state(state)
+        if "luts_" not in state or "_quantize_luts" in state:
+            return state
+        quantized = state["luts_"].dtype == np.uint8
+        state["_quantize_luts"] = bool(quantized)
+        state["_aggregation"] = str(state["aggregation"])
+        if quantized:
+            per_output = np.ndim(state["lut_offsets_"]) == 2
+            state["_lut_scaling"] = "per_output" if per_output else "shared"
+        else:
+            state["_lut_scaling"] = str(state["lut_scaling"])
+        state["n_codebooks_"] = int(state["n_codebooks_"])
+        return state
+
     def _set_tables(self, tables):
         """Store the float tables, quantized or not, and what transform derives.
 
@@ -345,13 +390,13 @@ class MaddnessTransformer(
             ``fit``, :class:`~sklearn_amm.MaddnessClassifier` sets tables fitted
             for its decision (``table_objective="log_loss"``) here.
         """
-        if self.quantize_luts:
+        if self._quantize_luts:
             # Empty leaves are left out of the offsets and scales: their
             # entries are never read, and an empty leaf's prototype (zero,
             # or a ridge estimate from no rows) can stretch a table's range.
             self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(
                 tables,
-                per_output=self.lut_scaling == "per_output",
+                per_output=self._lut_scaling == "per_output",
                 reachable=reachable_leaves(self.split_thresholds_),
             )
         else:
@@ -415,6 +460,11 @@ class MaddnessTransformer(
         -------
         Y_hat : ndarray of shape (n_samples, n_outputs_)
             float32 for float32 input, float64 otherwise.
+
+        Notes
+        -----
+        The result depends on the fitted state only: parameters changed
+        with ``set_params`` after fit take effect at the next fit.
         """
         check_is_fitted(self)
         return self._transform(validate_rows(self, X))
@@ -436,7 +486,7 @@ class MaddnessTransformer(
         result.
         """
         dtype = X.dtype.type if dtype is None else np.dtype(dtype).type
-        if not self.quantize_luts:
+        if not self._quantize_luts:
             Y_hat = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
             chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
             for rows, X_rows in _row_chunks(X, chunk):
@@ -457,7 +507,7 @@ class MaddnessTransformer(
             self.split_dims_,
             thresholds,
             tables,
-            self.aggregation == "average",
+            self._aggregation == "average",
             multiplier,
             shift,
         )
@@ -469,7 +519,7 @@ class MaddnessTransformer(
         if scan is None:  # fitted before the scan existed
             scan = self._prepare_scan()
         tables, constants = scan
-        multiplier, shift = constants[self.aggregation][dtype]
+        multiplier, shift = constants[self._aggregation][dtype]
         return tables, multiplier, shift
 
     def _scan_packed(self, packed, n_samples, dtype):
@@ -479,7 +529,7 @@ class MaddnessTransformer(
             tables,
             n_samples,
             self.n_codebooks_,
-            self.aggregation == "average",
+            self._aggregation == "average",
             multiplier,
             shift,
         )
@@ -508,10 +558,11 @@ class MaddnessTransformer(
         scan : tuple or None
             ``(tables, constants)``: the quantized tables zero-padded to the
             packed layout, and ``constants[aggregation][dtype] = (multiplier,
-            shift)`` for both aggregations (``aggregation`` may change after
-            fit) and both float dtypes. None for float tables.
+            shift)`` for both float dtypes and both aggregations: transform
+            uses the fitted one, and the benchmarks and tests time or check
+            the other against the same tables. None for float tables.
         """
-        if not self.quantize_luts:
+        if not self._quantize_luts:
             return None
         constants = {
             aggregation: dequantization_arrays(
@@ -530,7 +581,7 @@ class MaddnessTransformer(
         ``out``, for float tables, is the (n_samples, n_outputs_) array to
         write; None allocates it.
         """
-        if self.quantize_luts:
+        if self._quantize_luts:
             return self._scan_packed(pack_codes(codes), codes.shape[0], dtype)
         # Float tables: the NumPy reference, in chunks of a few megabytes.
         n_samples = codes.shape[0]
@@ -545,12 +596,15 @@ class MaddnessTransformer(
         return Y_hat
 
     def _bias(self, aggregation=None):
-        """Averaging bias per output, in quantized units: (n_outputs_,) array."""
+        """Averaging bias per output, in quantized units: (n_outputs_,) array.
+
+        For ``aggregation``, by default the fitted one.
+        """
         # The bias assumes a pair of entries has an odd sum half the time.
         # An output whose tables are all zero (e.g. a zero column of weights)
         # never rounds, so its average is exact and has no bias.
         if aggregation is None:
-            aggregation = self.aggregation
+            aggregation = self._aggregation
         if aggregation != "average":
             return np.zeros(self.n_outputs_)
         bias = _reference.averaging_bias(self.n_codebooks_)
