@@ -26,6 +26,11 @@ from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
 from ._learning import learn_codebooks
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables, quantize_tables
+from ._training_checks import (
+    split_column_range,
+    warn_if_few_rows,
+    warn_if_outside_range,
+)
 from ._validation import validate_rows
 
 # Rows per chunk in the NumPy aggregation of float tables, sized so that the
@@ -333,6 +338,7 @@ class MaddnessTransformer(
         self.weights_ = weights
         self.n_outputs_ = n_features if weights is None else weights.shape[1]
         self._set_tables(build_tables(prototypes, weights))
+        self._record_training_range(X)
         return self
 
     def _resolve_params(self, X):
@@ -344,18 +350,33 @@ class MaddnessTransformer(
         estimator must not change its output, let alone pair uint8 tables
         with the float path. They are Python values, whatever NumPy scalar
         a parameter was given as (``GridSearchCV`` over ``np.arange`` sets
-        ``np.int64``).
+        ``np.int64``). Warns with
+        :class:`~sklearn_amm.exceptions.FewTrainingRowsWarning` when ``X``
+        has too few rows for the trees and tables.
 
         Parameters
         ----------
         X : ndarray of shape (n_samples, n_features)
             The validated training rows.
         """
-        n_features = X.shape[1]
+        n_samples, n_features = X.shape
         self.n_codebooks_ = int(min(self.n_codebooks, n_features))
         self._quantize_luts = bool(self.quantize_luts)
         self._aggregation = str(self.aggregation)
         self._lut_scaling = str(self.lut_scaling)
+        warn_if_few_rows(
+            type(self).__name__,
+            n_samples,
+            self.n_codebooks_,
+            bool(self.optimize_prototypes),
+        )
+
+    def _record_training_range(self, X):
+        """Record the training range of the split columns, for :meth:`score`.
+
+        Needs the fitted ``split_dims_``, so it runs at the end of fit.
+        """
+        self._split_column_range = split_column_range(X, self.split_dims_)
 
     def _upgrade_state(self, state):
         """Derive the resolved values that a state saved before them lacks.
@@ -363,7 +384,8 @@ class MaddnessTransformer(
         The table options are read from the fitted tables themselves (the
         dtype of ``luts_``, the shape of ``lut_offsets_``), which is what
         transform must agree with; the aggregation, which the tables do not
-        show, from the parameter saved in the same state.
+        show, from the parameter saved in the same state. The training
+        range cannot be recovered: :meth:`score` then skips its range check.
         """
         state = super()._upgrade_state(state)
         if "luts_" not in state or "_quantize_luts" in state:
@@ -465,6 +487,14 @@ class MaddnessTransformer(
         -----
         The result depends on the fitted state only: parameters changed
         with ``set_params`` after fit take effect at the next fit.
+
+        A row whose value in a split column lies beyond the range of the
+        training rows goes the way of the most extreme training value at
+        every comparison, so it reaches an extreme leaf and its
+        approximation saturates at that leaf's prototype, however far out
+        it lies. :meth:`score` warns when many more rows than chance
+        explains are such rows; transform does not check, so as to add no
+        pass over ``X``.
         """
         check_is_fitted(self)
         return self._transform(validate_rows(self, X))
@@ -629,10 +659,22 @@ class MaddnessTransformer(
         Returns
         -------
         score : float
+
+        Warns
+        -----
+        OutsideTrainingRangeWarning
+            If several times more rows than chance explains hold values
+            beyond the range of the training rows in a column the trees
+            split on: such rows reach the extreme leaves, where the
+            approximation saturates (see :meth:`transform`).
         """
         check_is_fitted(self)
         # The exact product reads every value of X, so all must be finite.
         X = validate_rows(self, X, check_finite=True)
+        # Absent from estimators saved before it was recorded.
+        split_range = getattr(self, "_split_column_range", None)
+        if split_range is not None:
+            warn_if_outside_range(X, *split_range)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_
