@@ -48,6 +48,8 @@ def show_config(file=None):
         how = "the best this CPU supports"
     elif _simd.LEVELS.get(forced.strip().lower()) == _simd.active_level():
         how = f"forced by {_simd.ENV_VAR}={forced}"
+    elif forced.strip().lower() not in _simd.LEVELS:
+        how = f"{_simd.ENV_VAR}={forced} is not a SIMD level; the best level is used"
     else:
         how = f"{_simd.ENV_VAR}={forced} is not supported here; the best level is used"
     if _cpu.openmp_enabled():

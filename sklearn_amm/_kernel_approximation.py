@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._constraints import without_booleans
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -50,6 +51,9 @@ class _BaseMaddnessFourierSampler(
         """The rows ``Z`` multiplied by the random weights, for validated X."""
         return X
 
+    def _resolve_params(self):
+        """Store fitted copies of the parameters that transform reads."""
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Draw the random weights, then fit MADDNESS on the training rows.
@@ -67,6 +71,7 @@ class _BaseMaddnessFourierSampler(
             Fitted estimator.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._resolve_params()
         Z = self._features_input(X)
         sampler = self._sampler().fit(X)
         self.random_weights_ = sampler.random_weights_
@@ -92,12 +97,13 @@ class _BaseMaddnessFourierSampler(
         projection = self.maddness_._transform(self._features_input(X))
         projection += self.random_offset_
         np.cos(projection, projection)
-        projection *= (2.0 / self.n_components) ** 0.5
+        projection *= (2.0 / self._n_features_out) ** 0.5
         return projection
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # The fitted width, not n_components, which set_params may change.
+        return self.random_weights_.shape[1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -169,7 +175,7 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
     """
 
     _parameter_constraints: dict = {
-        **RBFSampler._parameter_constraints,
+        **without_booleans(RBFSampler._parameter_constraints),
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
 
@@ -270,7 +276,7 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
     """
 
     _parameter_constraints: dict = {
-        **SkewedChi2Sampler._parameter_constraints,
+        **without_booleans(SkewedChi2Sampler._parameter_constraints),
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
 
@@ -310,12 +316,22 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
             random_state=self.random_state,
         )
 
+    def _resolve_params(self):
+        self._skewedness = float(self.skewedness)
+
+    def _upgrade_state(self, state):
+        """A state saved before ``_skewedness``: the parameter saved with it."""
+        state = super()._upgrade_state(state)
+        if "random_weights_" in state and "_skewedness" not in state:
+            state["_skewedness"] = float(state["skewedness"])
+        return state
+
     def _features_input(self, X):
         # Checked at fit too (SkewedChi2Sampler checks at transform only),
         # because MADDNESS learns on the logarithms.
-        if (X <= -self.skewedness).any():
+        if (X <= -self._skewedness).any():
             raise ValueError("X may not contain entries smaller than -skewedness.")
-        return np.log(X + X.dtype.type(self.skewedness))
+        return np.log(X + X.dtype.type(self._skewedness))
 
 
 # Kernels of the form k(x, c) = f(x . c, ||x||, ||c||), whose only product is
@@ -438,7 +454,7 @@ class MaddnessNystroem(
     """
 
     _parameter_constraints: dict = {
-        **Nystroem._parameter_constraints,
+        **without_booleans(Nystroem._parameter_constraints),
         "kernel": [StrOptions(set(_DOT_PRODUCT_KERNELS))],
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
@@ -522,9 +538,10 @@ class MaddnessNystroem(
         return self
 
     def _resolve_kernel_params(self, n_features):
-        """Store the kernel parameters as pairwise_kernels would use them."""
+        """Store the kernel and its parameters as pairwise_kernels would use them."""
+        self._kernel = str(self.kernel)
         params = dict(self.kernel_params or {})
-        for name in _DOT_PRODUCT_KERNELS[self.kernel]:
+        for name in _DOT_PRODUCT_KERNELS[self._kernel]:
             if getattr(self, name) is not None:
                 params[name] = getattr(self, name)
         gamma = params.get("gamma")
@@ -559,7 +576,7 @@ class MaddnessNystroem(
         zero because approximate (or rounded) dot products can make them
         slightly negative.
         """
-        kernel = self.kernel
+        kernel = self._kernel
         if kernel == "rbf":
             dots *= -2
             dots += row_norms(X, squared=True)[:, np.newaxis]
@@ -583,6 +600,13 @@ class MaddnessNystroem(
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
+
+    def _upgrade_state(self, state):
+        """A state saved before ``_kernel``: the parameter saved with it."""
+        state = super()._upgrade_state(state)
+        if "components_" in state and "_kernel" not in state:
+            state["_kernel"] = str(state["kernel"])
+        return state
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

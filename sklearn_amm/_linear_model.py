@@ -128,9 +128,11 @@ def _classifier_links(clf):
 
     Tables fitted by log loss are a logistic model of their own, whose
     probabilities exist whatever the inner model; otherwise the inner
-    model's links apply (the fitted model if any, else the parameter).
+    model's links apply. Both are read from the fitted state if any (a
+    parameter changed after fit takes effect at the next fit), else from
+    the parameters.
     """
-    if clf.table_objective == "log_loss":
+    if getattr(clf, "_table_objective", clf.table_objective) == "log_loss":
         return _expit_or_softmax_proba, _log_in_place
     return _links(getattr(clf, "estimator_", clf.estimator))
 
@@ -434,7 +436,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         """
         X = self._fit(X, y, fit_params)
         self.classes_ = self.estimator_.classes_
-        if self.table_objective == "log_loss":
+        self._table_objective = str(self.table_objective)
+        if self._table_objective == "log_loss":
             self._fit_log_loss_tables(X, y, fit_params.get("sample_weight"))
         else:
             # A refit with product tables has no temperature.
@@ -466,6 +469,19 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         )
         self.maddness_._set_tables(tables)
         self._intercept = intercept
+
+    def _upgrade_state(self, state):
+        """A state saved before ``_table_objective``: read it from the tables.
+
+        Fit keeps ``table_temperature_`` exactly when it fitted log-loss
+        tables, which is more faithful than the parameter, which may have
+        been changed after fit.
+        """
+        state = super()._upgrade_state(state)
+        if "classes_" in state and "_table_objective" not in state:
+            log_loss = "table_temperature_" in state
+            state["_table_objective"] = "log_loss" if log_loss else "product"
+        return state
 
     def _check_coef_shape(self, coef, n_features):
         super()._check_coef_shape(coef, n_features)

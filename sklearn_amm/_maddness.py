@@ -10,7 +10,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _reference
@@ -19,12 +19,18 @@ from ._aggregation import (
     dequantization_arrays,
     encode_and_aggregate_dequantized,
 )
+from ._constraints import NumberInterval
 from ._encoding import encode_rows, thresholds_for_dtype
 from ._hash_tree import reachable_leaves
 from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
 from ._learning import learn_codebooks
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables, quantize_tables
+from ._training_checks import (
+    split_column_range,
+    warn_if_few_rows,
+    warn_if_outside_range,
+)
 from ._validation import validate_rows
 
 # Rows per chunk in the NumPy aggregation of float tables, sized so that the
@@ -248,15 +254,15 @@ class MaddnessTransformer(
 
     _parameter_constraints: dict = {
         "weights": ["array-like", None],
-        "n_codebooks": [Interval(Integral, 1, None, closed="left")],
+        "n_codebooks": [NumberInterval(Integral, 1, None, closed="left")],
         "optimize_prototypes": ["boolean"],
-        "ridge_alpha": [Interval(Real, 0, None, closed="neither")],
+        "ridge_alpha": [NumberInterval(Real, 0, None, closed="neither")],
         "quantize_luts": ["boolean"],
         "aggregation": [StrOptions({"average", "sum"})],
         "lut_scaling": [StrOptions({"shared", "per_output"})],
-        "n_candidate_dims": [Interval(Integral, 1, None, closed="left")],
+        "n_candidate_dims": [NumberInterval(Integral, 1, None, closed="left")],
         "split_objective": [StrOptions({"reconstruction", "product"})],
-        "n_refinement_passes": [Interval(Integral, 0, None, closed="left")],
+        "n_refinement_passes": [NumberInterval(Integral, 0, None, closed="left")],
     }
 
     def __init__(
@@ -301,10 +307,10 @@ class MaddnessTransformer(
             Fitted estimator.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._resolve_params(X)
         n_features = X.shape[1]
         weights = self._validate_weights(n_features)
 
-        self.n_codebooks_ = min(self.n_codebooks, n_features)
         # Learning statistics are float64 whatever the input dtype: the
         # authors' float32 sums lose precision on large training sets.
         X64 = np.asarray(X, dtype=np.float64)
@@ -332,7 +338,68 @@ class MaddnessTransformer(
         self.weights_ = weights
         self.n_outputs_ = n_features if weights is None else weights.shape[1]
         self._set_tables(build_tables(prototypes, weights))
+        self._record_training_range(X)
         return self
+
+    def _resolve_params(self, X):
+        """Fix, from the parameters and the training rows, what outlives fit.
+
+        Everything after fit (``transform``, ``encode``, ``score``, and
+        ``_set_tables`` when a wrapper refits the tables) reads these
+        fitted values, never the parameters: ``set_params`` on a fitted
+        estimator must not change its output, let alone pair uint8 tables
+        with the float path. They are Python values, whatever NumPy scalar
+        a parameter was given as (``GridSearchCV`` over ``np.arange`` sets
+        ``np.int64``). Warns with
+        :class:`~sklearn_amm.exceptions.FewTrainingRowsWarning` when ``X``
+        has too few rows for the trees and tables.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The validated training rows.
+        """
+        n_samples, n_features = X.shape
+        self.n_codebooks_ = int(min(self.n_codebooks, n_features))
+        self._quantize_luts = bool(self.quantize_luts)
+        self._aggregation = str(self.aggregation)
+        self._lut_scaling = str(self.lut_scaling)
+        warn_if_few_rows(
+            type(self).__name__,
+            n_samples,
+            self.n_codebooks_,
+            bool(self.optimize_prototypes),
+        )
+
+    def _record_training_range(self, X):
+        """Record the training range of the split columns, for :meth:`score`.
+
+        Needs the fitted ``split_dims_``, so it runs at the end of fit.
+        """
+        self._split_column_range = split_column_range(X, self.split_dims_)
+
+    def _upgrade_state(self, state):
+        """Derive the resolved values that a state saved before them lacks.
+
+        The table options are read from the fitted tables themselves (the
+        dtype of ``luts_``, the shape of ``lut_offsets_``), which is what
+        transform must agree with; the aggregation, which the tables do not
+        show, from the parameter saved in the same state. The training
+        range cannot be recovered: :meth:`score` then skips its range check.
+        """
+        state = super()._upgrade_state(state)
+        if "luts_" not in state or "_quantize_luts" in state:
+            return state
+        quantized = state["luts_"].dtype == np.uint8
+        state["_quantize_luts"] = bool(quantized)
+        state["_aggregation"] = str(state["aggregation"])
+        if quantized:
+            per_output = np.ndim(state["lut_offsets_"]) == 2
+            state["_lut_scaling"] = "per_output" if per_output else "shared"
+        else:
+            state["_lut_scaling"] = str(state["lut_scaling"])
+        state["n_codebooks_"] = int(state["n_codebooks_"])
+        return state
 
     def _set_tables(self, tables):
         """Store the float tables, quantized or not, and what transform derives.
@@ -345,13 +412,13 @@ class MaddnessTransformer(
             ``fit``, :class:`~sklearn_amm.MaddnessClassifier` sets tables fitted
             for its decision (``table_objective="log_loss"``) here.
         """
-        if self.quantize_luts:
+        if self._quantize_luts:
             # Empty leaves are left out of the offsets and scales: their
             # entries are never read, and an empty leaf's prototype (zero,
             # or a ridge estimate from no rows) can stretch a table's range.
             self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(
                 tables,
-                per_output=self.lut_scaling == "per_output",
+                per_output=self._lut_scaling == "per_output",
                 reachable=reachable_leaves(self.split_thresholds_),
             )
         else:
@@ -415,6 +482,19 @@ class MaddnessTransformer(
         -------
         Y_hat : ndarray of shape (n_samples, n_outputs_)
             float32 for float32 input, float64 otherwise.
+
+        Notes
+        -----
+        The result depends on the fitted state only: parameters changed
+        with ``set_params`` after fit take effect at the next fit.
+
+        A row whose value in a split column lies beyond the range of the
+        training rows goes the way of the most extreme training value at
+        every comparison, so it reaches an extreme leaf and its
+        approximation saturates at that leaf's prototype, however far out
+        it lies. :meth:`score` warns when many more rows than chance
+        explains are such rows; transform does not check, so as to add no
+        pass over ``X``.
         """
         check_is_fitted(self)
         return self._transform(validate_rows(self, X))
@@ -436,7 +516,7 @@ class MaddnessTransformer(
         result.
         """
         dtype = X.dtype.type if dtype is None else np.dtype(dtype).type
-        if not self.quantize_luts:
+        if not self._quantize_luts:
             Y_hat = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
             chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
             for rows, X_rows in _row_chunks(X, chunk):
@@ -457,7 +537,7 @@ class MaddnessTransformer(
             self.split_dims_,
             thresholds,
             tables,
-            self.aggregation == "average",
+            self._aggregation == "average",
             multiplier,
             shift,
         )
@@ -469,7 +549,7 @@ class MaddnessTransformer(
         if scan is None:  # fitted before the scan existed
             scan = self._prepare_scan()
         tables, constants = scan
-        multiplier, shift = constants[self.aggregation][dtype]
+        multiplier, shift = constants[self._aggregation][dtype]
         return tables, multiplier, shift
 
     def _scan_packed(self, packed, n_samples, dtype):
@@ -479,7 +559,7 @@ class MaddnessTransformer(
             tables,
             n_samples,
             self.n_codebooks_,
-            self.aggregation == "average",
+            self._aggregation == "average",
             multiplier,
             shift,
         )
@@ -508,10 +588,11 @@ class MaddnessTransformer(
         scan : tuple or None
             ``(tables, constants)``: the quantized tables zero-padded to the
             packed layout, and ``constants[aggregation][dtype] = (multiplier,
-            shift)`` for both aggregations (``aggregation`` may change after
-            fit) and both float dtypes. None for float tables.
+            shift)`` for both float dtypes and both aggregations: transform
+            uses the fitted one, and the benchmarks and tests time or check
+            the other against the same tables. None for float tables.
         """
-        if not self.quantize_luts:
+        if not self._quantize_luts:
             return None
         constants = {
             aggregation: dequantization_arrays(
@@ -530,7 +611,7 @@ class MaddnessTransformer(
         ``out``, for float tables, is the (n_samples, n_outputs_) array to
         write; None allocates it.
         """
-        if self.quantize_luts:
+        if self._quantize_luts:
             return self._scan_packed(pack_codes(codes), codes.shape[0], dtype)
         # Float tables: the NumPy reference, in chunks of a few megabytes.
         n_samples = codes.shape[0]
@@ -545,12 +626,15 @@ class MaddnessTransformer(
         return Y_hat
 
     def _bias(self, aggregation=None):
-        """Averaging bias per output, in quantized units: (n_outputs_,) array."""
+        """Averaging bias per output, in quantized units: (n_outputs_,) array.
+
+        For ``aggregation``, by default the fitted one.
+        """
         # The bias assumes a pair of entries has an odd sum half the time.
         # An output whose tables are all zero (e.g. a zero column of weights)
         # never rounds, so its average is exact and has no bias.
         if aggregation is None:
-            aggregation = self.aggregation
+            aggregation = self._aggregation
         if aggregation != "average":
             return np.zeros(self.n_outputs_)
         bias = _reference.averaging_bias(self.n_codebooks_)
@@ -575,10 +659,22 @@ class MaddnessTransformer(
         Returns
         -------
         score : float
+
+        Warns
+        -----
+        OutsideTrainingRangeWarning
+            If several times more rows than chance explains hold values
+            beyond the range of the training rows in a column the trees
+            split on: such rows reach the extreme leaves, where the
+            approximation saturates (see :meth:`transform`).
         """
         check_is_fitted(self)
         # The exact product reads every value of X, so all must be finite.
         X = validate_rows(self, X, check_finite=True)
+        # Absent from estimators saved before it was recorded.
+        split_range = getattr(self, "_split_column_range", None)
+        if split_range is not None:
+            warn_if_outside_range(X, *split_range)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_

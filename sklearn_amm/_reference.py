@@ -19,6 +19,8 @@ too; they live in their own modules and are re-exported here so this one
 module covers the whole method.
 """
 
+import operator
+
 import numpy as np
 
 from ._blocks import codebook_bounds
@@ -113,6 +115,8 @@ def averaging_groups(n_codebooks):
     widths : list of int
         The padded tree width of each group (a power of two).
     """
+    # A Python int: NumPy integers (e.g. from np.arange) lack bit_length.
+    n_codebooks = operator.index(n_codebooks)
     sizes = [
         min(GROUP_SIZE, n_codebooks - start)
         for start in range(0, n_codebooks, GROUP_SIZE)

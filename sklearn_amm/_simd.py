@@ -7,8 +7,9 @@ at each level in :func:`available_levels` directly.
 
 The environment variable ``SKLEARN_AMM_SIMD`` forces a level for the whole
 process (``scalar``, ``ssse3``, ``avx2``, ``avx512`` or ``neon``): to test the portable
-path, or to step around a bug in a SIMD kernel. A level this CPU lacks gives
-a warning and the best supported level instead; an unknown name is an error.
+path, or to step around a bug in a SIMD kernel. A level this CPU lacks, or a
+name that is no level, gives a warning and the best supported level instead:
+a typo in an environment variable must not make ``import sklearn_amm`` fail.
 """
 
 import os
@@ -53,10 +54,14 @@ def _choose_level(requested):
         return best
     name = requested.strip().lower()
     if name not in LEVELS:
-        raise ValueError(
+        warnings.warn(
             f"{ENV_VAR}={requested!r} is not a SIMD level; valid values are "
-            f"{', '.join(repr(name) for name in LEVELS)}."
+            f"{', '.join(repr(name) for name in LEVELS)}. Using "
+            f"{level_name(best)!r}, the best this CPU supports.",
+            RuntimeWarning,
+            stacklevel=3,
         )
+        return best
     if LEVELS[name] not in supported:
         warnings.warn(
             f"{ENV_VAR}={requested!r}, but this CPU supports only "

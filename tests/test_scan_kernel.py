@@ -323,9 +323,13 @@ def fitted():
     rng = np.random.default_rng(9)
     X = rng.normal(size=(3000, 8)) @ rng.normal(size=(8, 40))
     W = rng.normal(size=(40, 7))
+    # Both aggregations fitted: transform uses the one fitted with.
     models = {
-        n_codebooks: MaddnessTransformer(W, n_codebooks=n_codebooks).fit(X[:2000])
+        (n_codebooks, aggregation): MaddnessTransformer(
+            W, n_codebooks=n_codebooks, aggregation=aggregation
+        ).fit(X[:2000])
         for n_codebooks in (5, 16, 17, 40)
+        for aggregation in ("average", "sum")
     }
     return X[2000:], models
 
@@ -338,11 +342,10 @@ def test_transform_is_the_reference_composition(
     fitted, n_codebooks, dtype, order, assume_finite
 ):
     X_all, models = fitted
-    amm = models[n_codebooks]
     X = np.asarray(X_all[:999], dtype=dtype, order=order)
-    codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
     for aggregation in ("average", "sum"):
-        amm.set_params(aggregation=aggregation)
+        amm = models[n_codebooks, aggregation]
+        codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
         bias = _reference.averaging_bias(n_codebooks) if aggregation == "average" else 0
         expected = _reference.dequantize(
             MODES[aggregation](codes, amm.luts_),
@@ -358,7 +361,6 @@ def test_transform_is_the_reference_composition(
             Y_hat.flags.f_contiguous
         )  # the kernel's (n_outputs, n_samples), transposed
         np.testing.assert_array_equal(Y_hat, expected)
-    amm.set_params(aggregation="average")
 
 
 @pytest.mark.parametrize("n_codebooks", [5, 16, 17, 40])
@@ -369,12 +371,11 @@ def test_float64_output_with_offset_is_the_reference_composition(
 ):
     """What the wrappers ask for: float64 from any rows, an offset in the shift."""
     X_all, models = fitted
-    amm = models[n_codebooks]
     X = np.asarray(X_all[:999], dtype=dtype, order=order)
-    offset = np.random.default_rng(n_codebooks).normal(size=amm.n_outputs_) * 1e3
-    codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
     for aggregation in ("average", "sum"):
-        amm.set_params(aggregation=aggregation)
+        amm = models[n_codebooks, aggregation]
+        offset = np.random.default_rng(n_codebooks).normal(size=amm.n_outputs_) * 1e3
+        codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
         bias = _reference.averaging_bias(n_codebooks) if aggregation == "average" else 0
         multiplier, shift = _reference.dequantization_constants(
             amm.lut_offsets_, amm.lut_scale_, bias, np.float64
@@ -385,7 +386,6 @@ def test_float64_output_with_offset_is_the_reference_composition(
         Y_hat = amm._transform(X, np.float64, offset)
         assert Y_hat.dtype == np.float64
         np.testing.assert_array_equal(Y_hat, expected)
-    amm.set_params(aggregation="average")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -404,14 +404,14 @@ def test_transform_reads_x_in_place(fitted, monkeypatch, dtype, order):
 
     monkeypatch.setattr(_maddness, "encode_and_aggregate_dequantized", spy)
     with sklearn.config_context(assume_finite=True):
-        models[16].transform(X)
+        models[16, "average"].transform(X)
     assert seen[0] is X
 
 
 def test_transform_fast_path_keeps_feature_name_checks(fitted):
     pd = pytest.importorskip("pandas")
     X_all, models = fitted
-    amm = MaddnessTransformer(models[5].weights_, n_codebooks=5)
+    amm = MaddnessTransformer(models[5, "average"].weights_, n_codebooks=5)
     columns = [f"x{i}" for i in range(X_all.shape[1])]
     amm.fit(pd.DataFrame(X_all, columns=columns))
     with sklearn.config_context(assume_finite=True):
