@@ -11,7 +11,6 @@ replaced by MADDNESS. Everything around the product stays exact.
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
@@ -20,6 +19,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._feature_names import prefixed_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -32,7 +32,6 @@ from ._wrapper_base import (
 class _BaseMaddnessFourierSampler(
     VersionedStateMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -41,6 +40,9 @@ class _BaseMaddnessFourierSampler(
     ``Z`` is ``X`` for the RBF kernel and ``log(X + skewedness)`` for the
     skewed chi-squared kernel; ``Z @ W`` is approximated.
     """
+
+    # The scikit-learn sampler the class replaces, which names the outputs.
+    _sklearn_sampler = None
 
     def _sampler(self):
         """The unfitted scikit-learn sampler with this estimator's parameters."""
@@ -95,9 +97,29 @@ class _BaseMaddnessFourierSampler(
         projection *= (2.0 / self.n_components) ** 0.5
         return projection
 
-    @property
-    def _n_features_out(self):
-        return self.n_components
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of the scikit-learn sampler replaced.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only used to validate feature names with the names seen in
+            :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``rbfsampler0``, ``rbfsampler1``, ... for MaddnessRBFSampler
+            (``skewedchi2sampler0``, ... for MaddnessSkewedChi2Sampler), as
+            the scikit-learn sampler names them.
+        """
+        check_is_fitted(self)
+        return prefixed_feature_names_out(
+            self,
+            self._sklearn_sampler.__name__.lower(),
+            self.random_offset_.shape[0],
+            input_features,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -202,6 +224,8 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
 
+    _sklearn_sampler = RBFSampler
+
     def _sampler(self):
         return RBFSampler(
             gamma=self.gamma,
@@ -303,6 +327,8 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
 
+    _sklearn_sampler = SkewedChi2Sampler
+
     def _sampler(self):
         return SkewedChi2Sampler(
             skewedness=self.skewedness,
@@ -351,7 +377,6 @@ def _inverse_norms(sq_norms):
 class MaddnessNystroem(
     VersionedStateMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -580,9 +605,24 @@ class MaddnessNystroem(
             dots *= _inverse_norms(self._component_sq_norms)
         return dots
 
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of scikit-learn's Nystroem.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only used to validate feature names with the names seen in
+            :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``nystroem0``, ``nystroem1``, ..., as Nystroem names them.
+        """
+        check_is_fitted(self)
+        return prefixed_feature_names_out(
+            self, Nystroem.__name__.lower(), self.components_.shape[0], input_features
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -4,7 +4,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
@@ -12,6 +11,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._feature_names import inner_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -136,7 +136,6 @@ class MaddnessProjection(
     VersionedStateMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
@@ -292,9 +291,27 @@ class MaddnessProjection(
         X_new += self.offset_.astype(X_new.dtype)
         return X_new
 
-    @property
-    def _n_features_out(self):
-        return self.weights_.shape[1]
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of the inner transformer.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, checked against ``feature_names_in_`` if
+            defined; passed to the inner transformer, whose output names
+            may depend on them.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            What ``estimator_.get_feature_names_out`` returns (``pca0``,
+            ``pca1``, ... for PCA), so that the wrapper is a drop-in for
+            the inner transformer.
+        """
+        check_is_fitted(self)
+        return inner_feature_names_out(
+            self, self.estimator_, self.weights_.shape[1], input_features
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
