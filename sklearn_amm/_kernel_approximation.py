@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._doc_link import DocLinkMixin
 from ._feature_names import prefixed_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
@@ -31,6 +32,7 @@ from ._wrapper_base import (
 
 class _BaseMaddnessFourierSampler(
     VersionedStateMixin,
+    DocLinkMixin,
     MaddnessParamsMixin,
     TransformerMixin,
     BaseEstimator,
@@ -376,6 +378,7 @@ def _inverse_norms(sq_norms):
 @insert_maddness_parameter_docs
 class MaddnessNystroem(
     VersionedStateMixin,
+    DocLinkMixin,
     MaddnessParamsMixin,
     TransformerMixin,
     BaseEstimator,

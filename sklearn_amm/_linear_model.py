@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 
 from ._decision_tables import class_indices_of, log_loss_tables
 from ._kernels._argmax import column_argmax
+from ._doc_link import DocLinkMixin
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables
 from ._validation import validate_rows
@@ -178,6 +179,7 @@ def _dense_coef(estimator):
 
 class _BaseMaddnessLinearModel(
     VersionedStateMixin,
+    DocLinkMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
     MetaEstimatorMixin,

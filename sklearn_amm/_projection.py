@@ -11,6 +11,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._doc_link import DocLinkMixin
 from ._feature_names import inner_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
@@ -134,6 +135,7 @@ def _probed_weights(transformer, n_features, offset):
 @insert_maddness_parameter_docs
 class MaddnessProjection(
     VersionedStateMixin,
+    DocLinkMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
     TransformerMixin,
