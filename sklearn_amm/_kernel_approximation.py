@@ -89,7 +89,11 @@ class _BaseMaddnessFourierSampler(
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            float32 for float32 input, float64 otherwise.
+            float32 for float32 input, float64 otherwise. With quantized
+            tables (``quantize_luts=True``, the default) the array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one component at a time; ``np.ascontiguousarray`` gives a
+            row-major copy where one is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)

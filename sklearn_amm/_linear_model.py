@@ -501,7 +501,12 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             One column per class, or for a binary problem one value, the
-            score of ``classes_[1]``, as the inner model returns.
+            score of ``classes_[1]``, as the inner model returns. With
+            quantized tables (``quantize_luts=True``, the default, or
+            ``table_objective="log_loss"``) the 2-D array is column-major
+            (Fortran-ordered), as the compiled scan writes it one class at
+            a time; ``np.ascontiguousarray`` gives a row-major copy where one
+            is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
@@ -543,7 +548,9 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``.
+            In the order of ``classes_``. For more than two classes,
+            column-major (Fortran-ordered) when the decision values are (see
+            :meth:`decision_function`): the link is applied in place.
         """
         check_is_fitted(self)
         proba_link, _ = _classifier_links(self)
@@ -561,7 +568,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``.
+            In the order of ``classes_``; column-major (Fortran-ordered)
+            when :meth:`predict_proba`'s array is.
         """
         check_is_fitted(self)
         _, log_link = _classifier_links(self)
@@ -679,7 +687,11 @@ class MaddnessRegressor(RegressorMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            The shape of the inner model's predictions.
+            The shape of the inner model's predictions. With quantized tables
+            (``quantize_luts=True``, the default) the 2-D array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one target at a time; ``np.ascontiguousarray`` gives a row-major
+            copy where one is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
