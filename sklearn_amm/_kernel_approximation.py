@@ -11,7 +11,6 @@ replaced by MADDNESS. Everything around the product stays exact.
 import numpy as np
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     _fit_context,
 )
@@ -21,6 +20,8 @@ from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constraints import without_booleans
+from ._doc_link import DocLinkMixin
+from ._feature_names import prefixed_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -32,8 +33,8 @@ from ._wrapper_base import (
 
 class _BaseMaddnessFourierSampler(
     VersionedStateMixin,
+    DocLinkMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -42,6 +43,9 @@ class _BaseMaddnessFourierSampler(
     ``Z`` is ``X`` for the RBF kernel and ``log(X + skewedness)`` for the
     skewed chi-squared kernel; ``Z @ W`` is approximated.
     """
+
+    # The scikit-learn sampler the class replaces, which names the outputs.
+    _sklearn_sampler = None
 
     def _sampler(self):
         """The unfitted scikit-learn sampler with this estimator's parameters."""
@@ -90,7 +94,11 @@ class _BaseMaddnessFourierSampler(
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_components)
-            float32 for float32 input, float64 otherwise.
+            float32 for float32 input, float64 otherwise. With quantized
+            tables (``quantize_luts=True``, the default) the array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one component at a time; ``np.ascontiguousarray`` gives a
+            row-major copy where one is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
@@ -104,6 +112,30 @@ class _BaseMaddnessFourierSampler(
     def _n_features_out(self):
         # The fitted width, not n_components, which set_params may change.
         return self.random_weights_.shape[1]
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of the scikit-learn sampler replaced.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only used to validate feature names with the names seen in
+            :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``rbfsampler0``, ``rbfsampler1``, ... for MaddnessRBFSampler
+            (``skewedchi2sampler0``, ... for MaddnessSkewedChi2Sampler), as
+            the scikit-learn sampler names them.
+        """
+        check_is_fitted(self)
+        return prefixed_feature_names_out(
+            self,
+            self._sklearn_sampler.__name__.lower(),
+            self.random_offset_.shape[0],
+            input_features,
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -208,6 +240,8 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
 
+    _sklearn_sampler = RBFSampler
+
     def _sampler(self):
         return RBFSampler(
             gamma=self.gamma,
@@ -309,6 +343,8 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
 
+    _sklearn_sampler = SkewedChi2Sampler
+
     def _sampler(self):
         return SkewedChi2Sampler(
             skewedness=self.skewedness,
@@ -366,8 +402,8 @@ def _inverse_norms(sq_norms):
 @insert_maddness_parameter_docs
 class MaddnessNystroem(
     VersionedStateMixin,
+    DocLinkMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,
 ):
@@ -597,9 +633,24 @@ class MaddnessNystroem(
             dots *= _inverse_norms(self._component_sq_norms)
         return dots
 
-    @property
-    def _n_features_out(self):
-        return self.components_.shape[0]
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of scikit-learn's Nystroem.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only used to validate feature names with the names seen in
+            :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``nystroem0``, ``nystroem1``, ..., as Nystroem names them.
+        """
+        check_is_fitted(self)
+        return prefixed_feature_names_out(
+            self, Nystroem.__name__.lower(), self.components_.shape[0], input_features
+        )
 
     def _upgrade_state(self, state):
         """A state saved before ``_kernel``: the parameter saved with it."""

@@ -26,6 +26,7 @@ from sklearn.utils.validation import (
 
 from ._decision_tables import class_indices_of, log_loss_tables
 from ._kernels._argmax import column_argmax
+from ._doc_link import DocLinkMixin
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables
 from ._validation import validate_rows
@@ -47,18 +48,29 @@ _N_CHECK_ROWS = 32
 
 # The links below map decision values to probabilities exactly as the inner
 # models do in scikit-learn 1.9 (tests compare them on exact decision values).
+# They use the public functions where those exist (scipy.special.expit,
+# sklearn.utils.extmath.softmax). scikit-learn has no public function for the
+# rest: its links are methods of the models that start from X, not from
+# decision values (LinearClassifierMixin._predict_proba_lr, the modified Huber
+# branch of SGDClassifier.predict_proba, LinearDiscriminantAnalysis's
+# predict_log_proba), so the few lines they add are repeated here. Each link
+# overwrites the scores it is given, which the caller made for it: a second
+# array of the output's size would be paged in on every call.
 
 
-def _ovr_logistic_proba(scores):
-    """``LinearClassifierMixin._predict_proba_lr``: expit, then OvR normalization."""
-    proba = expit(scores)
-    if proba.ndim == 1:
-        return np.stack([1 - proba, proba], axis=1)
-    return _normalize_ovr(proba)
+def _binary_proba(proba):
+    """The two columns ``[1 - p, p]`` of a binary model's positive-class ``p``."""
+    return np.stack([1 - proba, proba], axis=1)
 
 
 def _normalize_ovr(proba):
-    """Rows divided by their sums; a row of zeros becomes uniform."""
+    """Rows divided by their sums; a row of zeros becomes uniform.
+
+    The one-vs-rest normalization of LibLinear and scikit-learn. Not
+    ``sklearn.preprocessing.normalize(proba, norm="l1")``: that leaves a row
+    of zeros at zero, and allocates ``abs(proba)``, an array of the output's
+    size.
+    """
     proba_sum = proba.sum(axis=1)
     all_zero = proba_sum == 0
     if np.any(all_zero):
@@ -68,19 +80,29 @@ def _normalize_ovr(proba):
     return proba
 
 
+def _ovr_proba(proba):
+    """Binary columns, or the one-vs-rest normalization of several classes."""
+    return _binary_proba(proba) if proba.ndim == 1 else _normalize_ovr(proba)
+
+
+def _ovr_logistic_proba(scores):
+    """SGDClassifier(loss="log_loss"): expit, then the OvR normalization."""
+    return _ovr_proba(expit(scores, out=scores))
+
+
 def _expit_or_softmax_proba(scores):
     """LogisticRegression and LinearDiscriminantAnalysis: binary expit, else softmax."""
     if scores.ndim == 1:
-        return _ovr_logistic_proba(scores)
+        return _binary_proba(expit(scores, out=scores))
     return softmax(scores, copy=False)
 
 
 def _modified_huber_proba(scores):
-    """SGDClassifier(loss="modified_huber"): ``(clip(scores, -1, 1) + 1) / 2``."""
-    proba = (np.clip(scores, -1, 1) + 1.0) / 2.0
-    if proba.ndim == 1:
-        return np.stack([1 - proba, proba], axis=1)
-    return _normalize_ovr(proba)
+    """SGDClassifier(loss="modified_huber"): ``(clip(scores, -1, 1) + 1) / 2``, then OvR."""
+    proba = np.clip(scores, -1, 1, out=scores)
+    proba += 1.0
+    proba /= 2.0
+    return _ovr_proba(proba)
 
 
 def _log_in_place(proba):
@@ -180,6 +202,7 @@ def _dense_coef(estimator):
 
 class _BaseMaddnessLinearModel(
     VersionedStateMixin,
+    DocLinkMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
     MetaEstimatorMixin,
@@ -515,7 +538,12 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             One column per class, or for a binary problem one value, the
-            score of ``classes_[1]``, as the inner model returns.
+            score of ``classes_[1]``, as the inner model returns. With
+            quantized tables (``quantize_luts=True``, the default, or
+            ``table_objective="log_loss"``) the 2-D array is column-major
+            (Fortran-ordered), as the compiled scan writes it one class at
+            a time; ``np.ascontiguousarray`` gives a row-major copy where one
+            is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
@@ -557,7 +585,9 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``.
+            In the order of ``classes_``. For more than two classes,
+            column-major (Fortran-ordered) when the decision values are (see
+            :meth:`decision_function`): the link is applied in place.
         """
         check_is_fitted(self)
         proba_link, _ = _classifier_links(self)
@@ -575,7 +605,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``.
+            In the order of ``classes_``; column-major (Fortran-ordered)
+            when :meth:`predict_proba`'s array is.
         """
         check_is_fitted(self)
         _, log_link = _classifier_links(self)
@@ -693,7 +724,11 @@ class MaddnessRegressor(RegressorMixin, _BaseMaddnessLinearModel):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
-            The shape of the inner model's predictions.
+            The shape of the inner model's predictions. With quantized tables
+            (``quantize_luts=True``, the default) the 2-D array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one target at a time; ``np.ascontiguousarray`` gives a row-major
+            copy where one is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)

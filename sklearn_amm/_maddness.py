@@ -20,6 +20,7 @@ from ._aggregation import (
     encode_and_aggregate_dequantized,
 )
 from ._constraints import NumberInterval
+from ._doc_link import DocLinkMixin
 from ._encoding import encode_rows, thresholds_for_dtype
 from ._hash_tree import reachable_leaves
 from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
@@ -108,6 +109,7 @@ def _check_split_search_range(X, weights=None):
 
 class MaddnessTransformer(
     VersionedStateMixin,
+    DocLinkMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     BaseEstimator,

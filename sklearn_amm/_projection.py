@@ -4,7 +4,6 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import (
     BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
     MetaEstimatorMixin,
     TransformerMixin,
     _fit_context,
@@ -12,6 +11,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._doc_link import DocLinkMixin
+from ._feature_names import inner_feature_names_out
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -28,35 +29,115 @@ from ._wrapper_base import (
 # affine map read from it (see check_affine_match).
 _N_CHECK_ROWS = 32
 
+# Random rows on which a linear part read from ``components_`` is checked
+# before it is trusted. Training rows alone could miss a wrong map when they
+# span few directions (a few rows of 100,000 features); a random row checks
+# every direction at once, with probability one.
+_N_RANDOM_CHECK_ROWS = 4
+
+# Bytes of identity rows passed to ``transform`` at once when the map is read
+# by probing: the rows of the whole identity would take n_features**2 * 8
+# bytes (80 GB at 100,000 features), while a few megabytes per call keep the
+# number of calls, each with its own input validation, small.
+_PROBE_CHUNK_BYTES = 1 << 24
+
+
+def _dense_float64(out):
+    """A transformer's output as a float64 ndarray."""
+    out = out.toarray() if sparse.issparse(out) else np.asarray(out)
+    return out.astype(np.float64, copy=False)
+
+
+def _transform_rows(transformer, rows):
+    return _dense_float64(positional_call(transformer.transform, rows))
+
 
 def affine_map(transformer, n_features):
     """Read ``weights`` and ``offset`` of ``transform(X) = X @ weights + offset``.
 
-    The transformer is evaluated on the zero row (giving the offset) and on
-    the rows of the identity (giving ``offset`` plus each row of
-    ``weights``). This needs nothing but ``transform``, so one wrapper covers
-    every affine transformer whatever its attributes are called
-    (``components_``, ``mean_``, whitening, ...).
+    The offset is the transform of the zero row. The linear part is read
+    from ``components_`` where that explains the transform (random
+    projections, PCA, TruncatedSVD, FastICA: each computes
+    ``(X - mean) @ components_.T``, scaled per output by whitening),
+    checked on random rows; otherwise it is probed through ``transform``
+    on the rows of the identity, a chunk at a time, which costs
+    ``n_features`` rows of ``transform``. Either way the memory used is
+    ``O(n_features * n_outputs)`` beyond a few megabytes, never the
+    ``n_features ** 2`` of the whole identity, and any affine transformer
+    is covered, whatever its attributes are called.
 
     Returns
     -------
     weights : ndarray of shape (n_features, n_outputs), dtype=float64
     offset : ndarray of shape (n_outputs,), dtype=float64
     """
-    probes = np.vstack([np.zeros((1, n_features)), np.eye(n_features)])
-    out = positional_call(transformer.transform, probes)
-    out = out.toarray() if sparse.issparse(out) else np.asarray(out)
-    out = out.astype(np.float64)
-    offset = out[0]
-    return out[1:] - offset, offset
+    offset = _transform_rows(transformer, np.zeros((1, n_features)))[0]
+    weights = _weights_from_components(transformer, n_features, offset)
+    if weights is None:
+        weights = _probed_weights(transformer, n_features, offset)
+    return weights, offset
+
+
+def _weights_from_components(transformer, n_features, offset):
+    """``components_.T`` times a scale per output if that is the map, else None.
+
+    The scales cover whitening (PCA divides each output by its singular
+    value); they are fitted by least squares on random rows, a single number
+    per output, so that the other rows check the fit.
+    """
+    components = getattr(unfrozen(transformer), "components_", None)
+    if components is None or np.ndim(components) != 2:
+        return None
+    if components.shape != (offset.shape[0], n_features):
+        return None
+    if sparse.issparse(components):
+        # SparseRandomProjection: n_outputs x n_features, so the dense copy
+        # is the size of the weights themselves.
+        components = components.toarray()
+    # A copy, scaled below: components_.T may be a C-ordered view of the
+    # transformer's own array (PCA's eigenvector solver stores it so).
+    weights = np.array(np.asarray(components, dtype=np.float64).T, order="C")
+    rows = np.random.default_rng(0).uniform(size=(_N_RANDOM_CHECK_ROWS, n_features))
+    try:
+        actual = _transform_rows(transformer, rows)
+        unscaled = rows @ weights
+        norms = (unscaled**2).sum(axis=0)
+        scale = np.ones_like(norms)
+        nonzero = norms > 0
+        scale[nonzero] = (unscaled * (actual - offset)).sum(axis=0)[nonzero] / norms[
+            nonzero
+        ]
+        weights *= scale
+        check_affine_match(actual, rows, weights, offset, "components_")
+    except ValueError:
+        # An attribute of another meaning, or a transform that rejects these
+        # rows: probe instead.
+        return None
+    return weights
+
+
+def _probed_weights(transformer, n_features, offset):
+    """The linear part, from ``transform`` of the identity's rows, chunk by chunk."""
+    n_outputs = offset.shape[0]
+    chunk = min(n_features, max(n_outputs, 1, _PROBE_CHUNK_BYTES // (8 * n_features)))
+    weights = np.empty((n_features, n_outputs))
+    probes = np.zeros((chunk, n_features))
+    for start in range(0, n_features, chunk):
+        stop = min(start + chunk, n_features)
+        rows = probes[: stop - start]
+        diagonal = (np.arange(stop - start), np.arange(start, stop))
+        rows[diagonal] = 1.0
+        weights[start:stop] = _transform_rows(transformer, rows) - offset
+        rows[diagonal] = 0.0
+    return weights
 
 
 @insert_maddness_parameter_docs
 class MaddnessProjection(
     VersionedStateMixin,
+    DocLinkMixin,
     InnerEstimatorMixin,
     MaddnessParamsMixin,
-    ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
@@ -78,10 +159,11 @@ class MaddnessProjection(
     Parameters
     ----------
     estimator : estimator object
-        A transformer whose ``transform`` is affine. The map is read by
-        transforming the zero row and the rows of the identity, then checked
-        on a few training rows; a transformer that is not affine raises
-        a ValueError at fit.
+        A transformer whose ``transform`` is affine. The map is read from
+        its ``components_`` where they explain its ``transform``, otherwise
+        by transforming the rows of the identity a chunk at a time; either
+        way it is checked on a few training rows, and a transformer that is
+        not affine raises a ValueError at fit.
 
     {maddness_parameters}
 
@@ -203,7 +285,11 @@ class MaddnessProjection(
         Returns
         -------
         X_new : ndarray of shape (n_samples, n_outputs)
-            float32 for float32 input, float64 otherwise.
+            float32 for float32 input, float64 otherwise. With quantized
+            tables (``quantize_luts=True``, the default) the array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one output at a time; ``np.ascontiguousarray`` gives a row-major
+            copy where one is needed.
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
@@ -211,9 +297,27 @@ class MaddnessProjection(
         X_new += self.offset_.astype(X_new.dtype)
         return X_new
 
-    @property
-    def _n_features_out(self):
-        return self.weights_.shape[1]
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of the inner transformer.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, checked against ``feature_names_in_`` if
+            defined; passed to the inner transformer, whose output names
+            may depend on them.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            What ``estimator_.get_feature_names_out`` returns (``pca0``,
+            ``pca1``, ... for PCA), so that the wrapper is a drop-in for
+            the inner transformer.
+        """
+        check_is_fitted(self)
+        return inner_feature_names_out(
+            self, self.estimator_, self.weights_.shape[1], input_features
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -111,8 +111,9 @@ def test_row_counts_around_two_blocks(level, mode, n_codebooks):
 @pytest.mark.parametrize("tables", [0, 255])
 @pytest.mark.parametrize("n_codebooks", [1, 2, 5, 16, 17, 48])
 def test_constant_tables(level, mode, tables, n_codebooks):
-    # All-255 tables give the largest totals (255 * n_padded at most, the
-    # sign-extension bug P3 would show here); all-zero tables give zeros.
+    # All-255 tables give the largest totals (255 * n_padded at most, where
+    # averages sign-extended from bytes would turn negative); all-zero
+    # tables give zeros.
     codes, luts = make_problem(70, n_codebooks, 5, seed=1, tables=tables)
     check_all_outputs(codes, luts, mode, level)
 
@@ -122,8 +123,11 @@ def test_constant_tables(level, mode, tables, n_codebooks):
 def test_both_sides_of_every_chunk_boundary(level, n_codebooks):
     # Row blocks are scanned in cache chunks, a few outputs at a time; the
     # rows just before and after a chunk end, and a last partial block in
-    # the second chunk, must all land in their own place (pitfall P4). At
-    # C=40 a chunk is an odd number of blocks.
+    # the second chunk, must all land in their own place: an output position
+    # computed from the row within the chunk instead of the global row would
+    # overwrite the first chunk's rows (the authors' kernel does this for
+    # the second output of a tile). At C=40 a chunk is an odd number of
+    # blocks.
     chunk = _scan.chunk_rows(n_codebooks)
     codes, luts = make_problem(2 * chunk + 33, n_codebooks, 5, seed=2)
     for n_samples in (chunk - 1, chunk, chunk + 1, 2 * chunk + 33):

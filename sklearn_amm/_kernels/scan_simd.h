@@ -233,9 +233,11 @@ SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
         default:
             FN(group_root)(group_codes, next, group_tables, 1, 1, n_tile, root);
         }
-        /* root * width, zero-extended (the authors sign-extend: pitfall
-         * P3), split by row parity: pmaddubsw of the unsigned root bytes
-         * with the signed byte pairs (width, 0) and (0, width). */
+        /* root * width, zero-extended: the roots are unsigned averages,
+         * and sign extension would turn those of 128 or more negative
+         * (the authors' kernel does, and is wrong for C > 16). Split by
+         * row parity: pmaddubsw of the unsigned root bytes with the
+         * signed byte pairs (width, 0) and (0, width). */
         weight_even = v_words(width);
         weight_odd = v_words(width << 8);
         SCAN_UNROLL

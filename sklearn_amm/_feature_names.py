@@ -1,0 +1,42 @@
+"""Output feature names of the drop-in wrappers: those of the estimator replaced.
+
+A wrapper that stands in for a scikit-learn transformer names its output
+columns as that transformer does (``pca0``, ``rbfsampler0``, ...), so that
+swapping one for the other leaves the column names of a pipeline's output,
+and of ``set_output(transform="pandas")``, unchanged.
+"""
+
+import numpy as np
+from sklearn.utils.validation import _check_feature_names_in
+
+from ._wrapper_base import unfrozen
+
+
+def prefixed_feature_names_out(estimator, prefix, n_features_out, input_features):
+    """``prefix0, prefix1, ...``, the names of scikit-learn's class-name prefix.
+
+    What ``ClassNamePrefixFeaturesOutMixin.get_feature_names_out`` returns
+    for a class whose lower-cased name is ``prefix``; ``input_features`` is
+    validated against ``estimator``'s input features, and otherwise unused.
+    """
+    _check_feature_names_in(estimator, input_features, generate_names=False)
+    return np.asarray([f"{prefix}{i}" for i in range(n_features_out)], dtype=object)
+
+
+def inner_feature_names_out(estimator, inner, n_features_out, input_features):
+    """The output names of ``inner``, the fitted transformer ``estimator`` wraps.
+
+    ``inner`` was fitted on the wrapper's validated array, so it knows no
+    input names: the wrapper's own are passed on (they matter to
+    transformers naming outputs after inputs, such as StandardScaler). A
+    model given already fitted on a DataFrame checks them against its own.
+    An inner transformer without ``get_feature_names_out`` gets the prefix
+    of its class name, as scikit-learn's projections have.
+    """
+    names_in = _check_feature_names_in(estimator, input_features)
+    if hasattr(inner, "feature_names_in_"):
+        names_in = input_features
+    if hasattr(inner, "get_feature_names_out"):
+        return np.asarray(inner.get_feature_names_out(names_in), dtype=object)
+    prefix = type(unfrozen(inner)).__name__.lower()
+    return np.asarray([f"{prefix}{i}" for i in range(n_features_out)], dtype=object)
