@@ -77,6 +77,8 @@ def _fit(task, **kwargs):
     X, y, split_dims, thresholds, tables, intercept = task
     options = {**FAST, "random_state": 0, **kwargs}
     X = options.pop("X", X)
+    tables = options.pop("tables", tables)
+    intercept = options.pop("intercept", intercept)
     return fine_tune(X, y, 3, split_dims, thresholds, tables, intercept, **options)
 
 
@@ -152,6 +154,21 @@ def test_fine_tuning_lowers_the_training_loss(task):
     # same tables with the starting thresholds do worse.
     stale = _hard_log_loss(X, y, split_dims, thresholds, new_tables, new_intercept)
     assert after < stale
+
+
+def test_hard_epochs_fit_the_tables_to_the_codes(task):
+    # Straight-through epochs alone, thresholds frozen: the tables, started
+    # at zero, end close to the best tables for the codes (the L-BFGS fit;
+    # the intercepts alone would leave the loss near the classes' entropy, 1.05).
+    X, y, split_dims, thresholds, best_tables, best_intercept = task
+    thr, tables, intercept = _fit(
+        task, n_epochs_soft=0, n_epochs_hard=4, learning_rate_thresholds=0.0,
+        tables=np.zeros((3, 2, 16)), intercept=np.zeros(3),
+    )
+    assert_array_equal(thr, thresholds)
+    best = _hard_log_loss(X, y, split_dims, thresholds, best_tables, best_intercept)
+    loss = _hard_log_loss(X, y, split_dims, thresholds, tables, intercept)
+    assert loss < best + 0.03
 
 
 def test_leaf_structure_is_kept(task):
