@@ -40,7 +40,118 @@ def build_tables(prototypes, weights=None):
     )
 
 
-def quantize_tables(tables, per_output=False, reachable=None):
+# Variance, in squared quantized units per codebook, of the rounding noise of
+# an approximate product: 1/12 for rounding each entry, plus, for uint8
+# averaging in groups of 16, the pairwise roundings (a node of level l adds
+# 0.5 with probability 1/2: variance 4**l / 16 scaled back to a sum, 16 / 2**l
+# such nodes, 30 units per group of 16 codebooks).
+ROUNDING_VARIANCE = {"sum": 1 / 12, "average": 1 / 12 + 30 / 16}
+
+
+def _clipping_sse(tables, counts, low, gap):
+    """Row-weighted squared error of clipping each table to [low, low + gap]."""
+    below = np.maximum(low[..., None] - tables, 0.0)
+    above = np.maximum(tables - (low + gap)[..., None], 0.0)
+    return ((below**2 + above**2) * counts).sum(axis=-1)
+
+
+def _best_offsets(tables, counts, gap, lows, highs, n_iter=16):
+    """Per table, the offset of a window of width ``gap`` with least clipping SSE.
+
+    The clipping error is convex in the offset ``o``, its derivative
+    ``sum(counts * ((o - t)_+ - (t - o - gap)_+))`` increasing, so bisection
+    on its sign over ``[low, high - gap]`` finds the minimum (to 2**-16 of
+    the excess width, far below a quantization step). A table no wider than
+    the window keeps its smallest entry (nothing clipped); only the wider
+    ones are searched.
+    """
+    offsets = lows.copy()
+    wide = highs - lows > gap[:, None]
+    if not wide.any():
+        return offsets
+    outputs, codebooks = np.nonzero(wide)
+    entries = tables[outputs, codebooks]
+    weights = counts[codebooks]
+    width = gap[outputs]
+    a = lows[outputs, codebooks]
+    b = highs[outputs, codebooks] - width
+    for _ in range(n_iter):
+        middle = (a + b) / 2
+        slope = (
+            weights
+            * (
+                np.maximum(middle[:, None] - entries, 0.0)
+                - np.maximum(entries - (middle + width)[:, None], 0.0)
+            )
+        ).sum(axis=1)
+        a = np.where(slope < 0, middle, a)
+        b = np.where(slope < 0, b, middle)
+    offsets[outputs, codebooks] = (a + b) / 2
+    return offsets
+
+
+def robust_ranges(tables, counts, lows, highs, rounding_variance, n_gaps=24,
+                  patience=3):
+    """Per-output gaps and per-table offsets minimising the expected squared error.
+
+    The expected squared error of an output over the training rows is the
+    clipping error of the entries the rows read (each leaf weighted by its
+    count of training rows) plus the rounding noise, ``n_rows * n_codebooks
+    * rounding_variance * (gap / 255)**2``. The widest table's range as gap
+    clips nothing, but then a leaf of one training row with an extreme entry
+    sets the step of every table of the output. Gaps are tried on a
+    geometric grid from the widest range down to a hundredth of it; an
+    output stops once its error has grown ``patience`` steps in a row (the
+    clipping error only grows as the gap shrinks).
+
+    Parameters
+    ----------
+    tables : ndarray of shape (n_outputs, n_codebooks, 16)
+    counts : ndarray of shape (n_codebooks, 16)
+        Training rows per leaf (0 for unreachable leaves).
+    lows, highs : ndarray of shape (n_outputs, n_codebooks)
+        Smallest and largest reachable entry of each table.
+    rounding_variance : float
+        Squared quantized units of rounding noise per codebook and row.
+
+    Returns
+    -------
+    offsets : ndarray of shape (n_outputs, n_codebooks)
+    gaps : ndarray of shape (n_outputs,)
+    """
+    n_codebooks = tables.shape[1]
+    n_rows = counts.sum() / n_codebooks
+    full = (highs - lows).max(axis=1)
+    best_cost = np.full(full.shape, np.inf)
+    best_gaps = full.copy()
+    best_offsets = lows.copy()
+    worse_steps = np.zeros(full.shape, dtype=np.intp)
+    active = np.flatnonzero(full > 1e-300)
+    for fraction in np.geomspace(1.0, 0.01, n_gaps):
+        if not len(active):
+            break
+        gap = full[active] * fraction
+        offsets = _best_offsets(
+            tables[active], counts, gap, lows[active], highs[active]
+        )
+        cost = _clipping_sse(tables[active], counts, offsets, gap[:, None]).sum(axis=1)
+        cost += n_rows * n_codebooks * rounding_variance * (gap / 255) ** 2
+        better = cost < best_cost[active]
+        best_cost[active[better]] = cost[better]
+        best_gaps[active[better]] = gap[better]
+        best_offsets[active[better]] = offsets[better]
+        worse_steps[active] = np.where(better, 0, worse_steps[active] + 1)
+        active = active[worse_steps[active] < patience]
+    return best_offsets, best_gaps
+
+
+def quantize_tables(
+    tables,
+    per_output=False,
+    reachable=None,
+    leaf_counts=None,
+    rounding_variance=ROUNDING_VARIANCE["average"],
+):
     """Quantize float tables to uint8 with per-codebook offsets.
 
     ``quantized = rint((tables - offsets) * scale)``. With one shared scale
@@ -77,13 +188,19 @@ def quantize_tables(tables, per_output=False, reachable=None):
     scale : float or ndarray of shape (n_outputs,)
         Quantized units per unit of the tables. Where every range is zero
         (``gap == 0``, e.g. all-zero weights) the quantized tables are zero,
-        the offsets alone are exact and the scale is 1.
+        the offsets alone are exact and the scale is 1. With ``leaf_counts``
+        entries outside an output's window are clipped to 0 or 255.
     """
     if reachable is None:
         reachable = np.ones(tables.shape[1:], dtype=bool)
     lows = np.where(reachable, tables, np.inf)
     highs = np.where(reachable, tables, -np.inf)
-    if per_output:
+    if per_output and leaf_counts is not None and np.isfinite(tables).all():
+        counts = np.where(reachable, leaf_counts, 0).astype(np.float64)
+        offsets, gaps = robust_ranges(
+            tables, counts, lows.min(axis=2), highs.max(axis=2), rounding_variance
+        )
+    elif per_output:
         offsets = lows.min(axis=2)
         gaps = (highs.max(axis=2) - offsets).max(axis=1)
     else:
