@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from ._decision_tables import class_indices_of, log_loss_tables
+from ._fine_tuning import fine_tune
 from ._kernels._argmax import column_argmax
 from ._doc_link import DocLinkMixin
 from ._persistence import VersionedStateMixin
@@ -145,6 +146,10 @@ def _links(estimator):
     )
 
 
+# Table objectives whose tables are a logistic model of the labels.
+_LABEL_OBJECTIVES = ("log_loss", "fine_tuned")
+
+
 def _classifier_links(clf):
     """The ``(proba, log_proba)`` links of a MaddnessClassifier, or raise AttributeError.
 
@@ -154,7 +159,7 @@ def _classifier_links(clf):
     parameter changed after fit takes effect at the next fit), else from
     the parameters.
     """
-    if getattr(clf, "_table_objective", clf.table_objective) == "log_loss":
+    if getattr(clf, "_table_objective", clf.table_objective) in _LABEL_OBJECTIVES:
         return _expit_or_softmax_proba, _log_in_place
     return _links(getattr(clf, "estimator_", clf.estimator))
 
@@ -322,7 +327,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     {maddness_parameters}
 
-    table_objective : {"product", "log_loss"}, default="product"
+    table_objective : {"product", "log_loss", "fine_tuned"}, default="product"
         What the lookup tables are fitted for, once the trees are learned.
         ``"product"``: to reproduce ``X @ coef_.T`` (the decision values
         approximate the inner model's). ``"log_loss"``: to classify the
@@ -335,7 +340,19 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         model's, and ``predict_proba`` is their softmax (binary: expit)
         whatever the inner model. ``y`` must hold every class of the inner
         model; ``sample_weight`` given to ``fit`` also weights the table
-        fit.
+        fit. ``"fine_tuned"``: the log-loss tables, then the split
+        thresholds, tables and intercepts trained together on the log loss
+        by minibatch gradient descent through soft comparisons annealed to
+        hard ones (a straight-through estimator), so that the trees too
+        serve the decision; the split columns and the encoding by
+        comparisons are unchanged. It costs about a second per epoch and
+        10,000 rows at ``n_codebooks=16`` (12 epochs), and loses about half
+        the points of ``"log_loss"`` (2.7 against 4.8 at C=16 on 50,000
+        Fashion-MNIST rows).
+
+    random_state : int, RandomState instance or None, default=None
+        Shuffles the minibatches of ``table_objective="fine_tuned"``; pass
+        an int for reproducible fits. Unused by the other objectives.
 
     Attributes
     ----------
@@ -401,7 +418,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         **MADDNESS_PARAMETER_CONSTRAINTS,
-        "table_objective": [StrOptions({"product", "log_loss"})],
+        "table_objective": [StrOptions({"product", "log_loss", "fine_tuned"})],
+        "random_state": ["random_state"],
     }
 
     _linear_method = "decision_function"
@@ -420,6 +438,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         split_objective="product",
         n_refinement_passes=1,
         table_objective="product",
+        random_state=None,
     ):
         super().__init__(
             estimator,
@@ -434,6 +453,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             n_refinement_passes=n_refinement_passes,
         )
         self.table_objective = table_objective
+        self.random_state = random_state
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -460,20 +480,28 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         X = self._fit(X, y, fit_params)
         self.classes_ = self.estimator_.classes_
         self._table_objective = str(self.table_objective)
-        if self._table_objective == "log_loss":
-            self._fit_log_loss_tables(X, y, fit_params.get("sample_weight"))
+        if self._table_objective in _LABEL_OBJECTIVES:
+            self._fit_log_loss_tables(
+                X,
+                y,
+                fit_params.get("sample_weight"),
+                fine_tuned=self._table_objective == "fine_tuned",
+            )
         else:
             # A refit with product tables has no temperature.
             self.__dict__.pop("table_temperature_", None)
         return self
 
-    def _fit_log_loss_tables(self, X, y, sample_weight):
+    def _fit_log_loss_tables(self, X, y, sample_weight, fine_tuned=False):
         """Replace the product tables by tables fitted for the decision.
 
         The trees stay those learned for the product; the tables and
         intercepts become the multinomial (binary: logistic) regression of
         the labels on the training rows' codes, with a prior centred on the
-        product tables (see ``_decision_tables``).
+        product tables (see ``_decision_tables``). With ``fine_tuned``,
+        the split thresholds, tables and intercepts are then trained
+        together on the same loss (see ``_fine_tuning``); the split columns
+        stay those of the product's trees.
         """
         y = column_or_1d(y, warn=True)
         # A FrozenEstimator's fit ignores y, so nothing has checked it yet.
@@ -490,6 +518,21 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             self._intercept,
             sample_weight,
         )
+        if fine_tuned:
+            thresholds, tables, intercept = fine_tune(
+                X,
+                class_indices,
+                len(self.classes_),
+                self.maddness_.split_dims_,
+                self.maddness_.split_thresholds_,
+                tables,
+                intercept,
+                sample_weight=sample_weight,
+                random_state=self.random_state,
+            )
+            # Before the tables: quantizing them reads which leaves the
+            # thresholds make reachable.
+            self.maddness_.split_thresholds_ = thresholds
         self.maddness_._set_tables(tables)
         self._intercept = intercept
 

@@ -56,6 +56,9 @@ def _variants():
         "classifier-other": MaddnessClassifier(
             LinearSVC(), table_objective="log_loss", **small, **OTHER_TABLES
         ),
+        "classifier-fine-tuned": MaddnessClassifier(
+            LogisticRegression(), table_objective="fine_tuned", random_state=0, **small
+        ),
         "regressor": MaddnessRegressor(Ridge(), **small),
         "rbf": MaddnessRBFSampler(n_components=10, random_state=0, **small),
         "skewed-chi2": MaddnessSkewedChi2Sampler(
