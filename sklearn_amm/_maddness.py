@@ -483,7 +483,11 @@ class MaddnessTransformer(
         Returns
         -------
         Y_hat : ndarray of shape (n_samples, n_outputs_)
-            float32 for float32 input, float64 otherwise.
+            float32 for float32 input, float64 otherwise. With quantized
+            tables (``quantize_luts=True``, the default) the array is
+            column-major (Fortran-ordered), as the compiled scan writes it
+            one output at a time; ``np.ascontiguousarray`` gives a row-major
+            copy where one is needed.
 
         Notes
         -----

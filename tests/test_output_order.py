@@ -17,6 +17,7 @@ from sklearn_amm import (
     MaddnessRBFSampler,
     MaddnessRegressor,
     MaddnessSkewedChi2Sampler,
+    MaddnessTransformer,
 )
 
 
@@ -33,6 +34,7 @@ def data(binary_cube):
 
 
 CASES = [
+    (MaddnessTransformer(np.ones((16, 3))), "transform", False),
     (MaddnessProjection(PCA(n_components=3)), "transform", False),
     (MaddnessRBFSampler(n_components=6, random_state=0), "transform", False),
     (MaddnessSkewedChi2Sampler(n_components=6, random_state=0), "transform", False),
