@@ -125,9 +125,7 @@ def one_hot_codes(codes):
     )
 
 
-def ridge_refit(
-    X, codes, prototypes, alpha=1.0, sample_weight=None, statistics=None
-):
+def ridge_refit(X, codes, prototypes, alpha=1.0, sample_weight=None, statistics=None):
     """Jointly refit all prototypes by ridge regression on the one-hot codes.
 
     Returns ``P = argmin ||X - G P||_w^2 + alpha ||P - P0||^2``, where

@@ -80,7 +80,9 @@ def test_weighted_ridge_matches_its_closed_form(alpha):
     gram = G.T @ (weights[:, None] * G) + alpha * np.eye(48)
     expected = np.linalg.solve(gram, G.T @ (weights[:, None] * X) + alpha * P0)
     refit = ridge_refit(X, codes, P0.reshape(3, 16, 7), alpha, weights).reshape(48, 7)
-    np.testing.assert_allclose(refit, expected, rtol=0, atol=1e-9 * np.abs(expected).max())
+    np.testing.assert_allclose(
+        refit, expected, rtol=0, atol=1e-9 * np.abs(expected).max()
+    )
 
 
 def test_integer_weights_refit_as_repeated_rows():
@@ -89,7 +91,9 @@ def test_integer_weights_refit_as_repeated_rows():
     bounds = codebook_bounds(7, 3)
     P0 = bucket_means(X, codes, bounds, counts.astype(float))
     weighted = ridge_refit(X, codes, P0, 0.5, counts.astype(float))
-    repeated = ridge_refit(np.repeat(X, counts, axis=0), np.repeat(codes, counts, axis=0), P0, 0.5)
+    repeated = ridge_refit(
+        np.repeat(X, counts, axis=0), np.repeat(codes, counts, axis=0), P0, 0.5
+    )
     np.testing.assert_allclose(weighted, repeated, rtol=1e-10, atol=1e-12)
 
 
@@ -120,7 +124,9 @@ def test_fit_with_a_vanishing_ridge_alpha():
     vanishing = MaddnessTransformer(
         W, n_codebooks=4, ridge_alpha=1e-300, quantize_luts=False
     ).fit(X)
-    small = MaddnessTransformer(W, n_codebooks=4, ridge_alpha=1e-6, quantize_luts=False).fit(X)
+    small = MaddnessTransformer(
+        W, n_codebooks=4, ridge_alpha=1e-6, quantize_luts=False
+    ).fit(X)
     assert np.isfinite(vanishing.prototypes_).all()
     Y = X @ W
     error = np.mean((vanishing.transform(X) - Y) ** 2)

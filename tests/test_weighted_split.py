@@ -33,7 +33,9 @@ def _numpy_row_sums_in_kernel_order():
     rng = np.random.default_rng(0)
     for shape in [(3, 7), (20, 33), (50, 300)]:
         P = rng.normal(size=shape)
-        if any(np.einsum("ij,ij->i", P, P) != [_sum_squares_in_kernel_order(p) for p in P]):
+        if any(
+            np.einsum("ij,ij->i", P, P) != [_sum_squares_in_kernel_order(p) for p in P]
+        ):
             return False
     return True
 
@@ -89,9 +91,13 @@ def _problem(seed, n_targets, values_kind, weights_kind):
 def test_weighted_kernel_returns_the_reference_thresholds(
     n_targets, values_kind, weights_kind
 ):
-    values, targets, nodes, weights = _problem(n_targets, n_targets, values_kind, weights_kind)
+    values, targets, nodes, weights = _problem(
+        n_targets, n_targets, values_kind, weights_kind
+    )
     thresholds, losses = _kernel_splits(values, targets, nodes, 8, weights)
-    expected_thresholds, expected_losses = _reference_splits(values, targets, nodes, 8, weights)
+    expected_thresholds, expected_losses = _reference_splits(
+        values, targets, nodes, 8, weights
+    )
 
     np.testing.assert_array_equal(thresholds, expected_thresholds)
     np.testing.assert_allclose(losses, expected_losses, rtol=1e-9, atol=1e-300)
@@ -107,8 +113,12 @@ def test_weighted_kernel_returns_the_reference_thresholds(
 @pytest.mark.parametrize("n_targets", [0, 1, 2, 9, 32, 300])
 @pytest.mark.parametrize("values_kind", ["continuous", "ties"])
 @pytest.mark.parametrize("weights_kind", ["integers", "continuous"])
-def test_weighted_kernel_is_the_reference_to_the_bit(n_targets, values_kind, weights_kind):
-    values, targets, nodes, weights = _problem(n_targets, n_targets, values_kind, weights_kind)
+def test_weighted_kernel_is_the_reference_to_the_bit(
+    n_targets, values_kind, weights_kind
+):
+    values, targets, nodes, weights = _problem(
+        n_targets, n_targets, values_kind, weights_kind
+    )
     np.testing.assert_array_equal(
         _kernel_splits(values, targets, nodes, 8, weights),
         _reference_splits(values, targets, nodes, 8, weights),
