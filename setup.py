@@ -95,7 +95,7 @@ def kernel_sources(*names):
 
 
 def kernel_extensions():
-    """The compiled modules: Cython wrappers over small C cores; _split and _argmax, plain Cython.
+    """The compiled modules: Cython wrappers over small C cores; _split, _leaf_sums and _argmax, plain Cython.
 
     Every wrapper compiles cpu_features.c, which tells the kernels what the
     CPU supports; the SIMD kernels are compiled with function target
@@ -118,6 +118,7 @@ def kernel_extensions():
             "cpu_features.c",
         ),
         "_split": kernel_sources("_split.pyx"),
+        "_leaf_sums": kernel_sources("_leaf_sums.pyx"),
         "_argmax": kernel_sources("_argmax.pyx"),
     }
     # The scan kernels: their wrapper and every C file of their core.

@@ -59,7 +59,7 @@ class _BaseMaddnessFourierSampler(
         """Store fitted copies of the parameters that transform reads."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Draw the random weights, then fit MADDNESS on the training rows.
 
         Parameters
@@ -68,6 +68,11 @@ class _BaseMaddnessFourierSampler(
             Training rows.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row in the MADDNESS learning (see
+            :meth:`MaddnessTransformer.fit`). The random weights do not
+            depend on the rows, but for the RBF sampler's ``gamma="scale"``:
+            scikit-learn's sampler computes that variance of ``X`` unweighted.
 
         Returns
         -------
@@ -80,7 +85,7 @@ class _BaseMaddnessFourierSampler(
         sampler = self._sampler().fit(X)
         self.random_weights_ = sampler.random_weights_
         self.random_offset_ = sampler.random_offset_
-        self.maddness_ = self._fit_maddness(Z, self.random_weights_)
+        self.maddness_ = self._fit_maddness(Z, self.random_weights_, sample_weight)
         return self
 
     def transform(self, X):

@@ -271,7 +271,7 @@ class _BaseMaddnessLinearModel(
         )
         self._check_prediction_rule(rows, output)
         self._intercept = np.broadcast_to(intercept, coef.shape[:1]).copy()
-        self.maddness_ = self._fit_maddness(X, coef.T)
+        self.maddness_ = self._fit_maddness(X, coef.T, fit_params.get("sample_weight"))
         return X
 
     def _check_coef_shape(self, coef, n_features):
@@ -470,7 +470,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             Target labels.
         **fit_params : dict
             Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled).
+            metadata routing is enabled). A ``sample_weight`` among them also
+            weighs the rows MADDNESS learns from.
 
         Returns
         -------
@@ -744,7 +745,8 @@ class MaddnessRegressor(RegressorMixin, _BaseMaddnessLinearModel):
             Target values.
         **fit_params : dict
             Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled).
+            metadata routing is enabled). A ``sample_weight`` among them also
+            weighs the rows MADDNESS learns from.
 
         Returns
         -------

@@ -10,8 +10,13 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.utils import check_array
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from . import _reference
 from ._aggregation import (
@@ -90,7 +95,10 @@ def _check_split_search_range(X, weights=None):
     """
     n_samples = X.shape[0]
     with np.errstate(over="ignore", invalid="ignore"):
-        bound = np.sum(np.square(np.ptp(X, axis=0))) * (n_samples**2 / 4)
+        # In float64 whatever X's dtype: float32 ranges and squares overflow
+        # long before the float64 search does.
+        ranges = X.max(axis=0).astype(np.float64) - X.min(axis=0)
+        bound = np.sum(np.square(ranges)) * (n_samples**2 / 4)
         if weights is not None:
             bound *= max(1.0, np.sum(np.square(weights)))
     if not np.isfinite(bound):
@@ -105,6 +113,28 @@ def _check_split_search_range(X, weights=None):
             "rows, overflow float64. Rescale X (for example with "
             "StandardScaler) or weights before fitting."
         )
+
+
+def _positive_weight_rows(X, sample_weight):
+    """Validated weights, and the rows and weights of the positive ones.
+
+    A row of weight 0 must change nothing, but the split search would still
+    see its value: a threshold could fall between it and its neighbour
+    instead of midway between two rows that count. Dropping it makes the fit
+    that of the other rows exactly.
+    """
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    # Checked even under assume_finite, which skips check_array's test.
+    if not np.isfinite(sample_weight).all():
+        raise ValueError(
+            "Input sample_weight contains NaN or infinity, which fit cannot use."
+        )
+    positive = sample_weight > 0
+    if not positive.all():
+        X, sample_weight = X[positive], sample_weight[positive]
+    return X, sample_weight
 
 
 class MaddnessTransformer(
@@ -182,6 +212,11 @@ class MaddnessTransformer(
         unexplained, then refits the prototypes. Each pass costs about one
         more fit; the first usually lowers the error most. 0 is the paper's
         method.
+
+    verbose : int, default=0
+        Progress messages of :meth:`fit`, on standard output: 1 prints a
+        line per step (the trees of a pass, the prototypes) with its time, 2
+        also a line per codebook. 0 prints nothing.
 
     Attributes
     ----------
@@ -265,6 +300,7 @@ class MaddnessTransformer(
         "n_candidate_dims": [NumberInterval(Integral, 1, None, closed="left")],
         "split_objective": [StrOptions({"reconstruction", "product"})],
         "n_refinement_passes": [NumberInterval(Integral, 0, None, closed="left")],
+        "verbose": ["verbose"],
     }
 
     def __init__(
@@ -280,6 +316,7 @@ class MaddnessTransformer(
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.weights = weights
         self.n_codebooks = n_codebooks
@@ -291,9 +328,10 @@ class MaddnessTransformer(
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Learn the hash trees, prototypes and lookup tables from training rows.
 
         Parameters
@@ -302,6 +340,12 @@ class MaddnessTransformer(
             Training rows, representative of the rows to transform.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each row in every step of the learning
+            (the trees' splits, the prototypes, backfitting), with at least
+            one positive. A row of integer weight ``k`` counts as ``k``
+            copies of the row; a row of weight 0 is ignored. None weighs
+            every row 1.
 
         Returns
         -------
@@ -312,21 +356,22 @@ class MaddnessTransformer(
         self._resolve_params(X)
         n_features = X.shape[1]
         weights = self._validate_weights(n_features)
+        if sample_weight is not None:
+            X, sample_weight = _positive_weight_rows(X, sample_weight)
 
-        # Learning statistics are float64 whatever the input dtype: the
-        # authors' float32 sums lose precision on large training sets.
-        X64 = np.asarray(X, dtype=np.float64)
         searches_products = (
             self.split_objective == "product" or self.n_refinement_passes > 0
         )
-        _check_split_search_range(X64, weights if searches_products else None)
+        _check_split_search_range(X, weights if searches_products else None)
+        # X is read in its own dtype; every sum of the learning is float64
+        # (the authors' float32 sums lose precision on large training sets).
         (
             self.codebook_bounds_,
             self.split_dims_,
             self.split_thresholds_,
             self.prototypes_,
         ) = learn_codebooks(
-            X64,
+            X,
             weights,
             self.n_codebooks_,
             n_candidate_dims=self.n_candidate_dims,
@@ -334,6 +379,11 @@ class MaddnessTransformer(
             optimize_prototypes=self.optimize_prototypes,
             ridge_alpha=self.ridge_alpha,
             n_refinement_passes=self.n_refinement_passes,
+            sample_weight=sample_weight,
+            # As many threads as scikit-learn's OpenMP code would use, so
+            # that threadpoolctl limits apply; the model is the same for any.
+            n_threads=_openmp_effective_n_threads(),
+            verbose=self.verbose,
         )
         prototypes = self.prototypes_
 

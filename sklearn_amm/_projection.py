@@ -251,7 +251,8 @@ class MaddnessProjection(
             Passed to the inner transformer's ``fit`` (ignored by most).
         **fit_params : dict
             Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled).
+            metadata routing is enabled). A ``sample_weight`` among them also
+            weighs the rows MADDNESS learns from.
 
         Returns
         -------
@@ -271,7 +272,9 @@ class MaddnessProjection(
             self.offset_,
             f"The transform of {type(unfrozen(self.estimator_)).__name__}",
         )
-        self.maddness_ = self._fit_maddness(X, self.weights_)
+        self.maddness_ = self._fit_maddness(
+            X, self.weights_, fit_params.get("sample_weight")
+        )
         return self
 
     def transform(self, X):

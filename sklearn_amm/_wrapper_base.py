@@ -101,10 +101,11 @@ def insert_maddness_parameter_docs(cls):
 class MaddnessParamsMixin:
     """Build ``maddness_`` from the wrapper's MADDNESS parameters."""
 
-    def _fit_maddness(self, X, weights):
+    def _fit_maddness(self, X, weights, sample_weight=None):
         """A MaddnessTransformer approximating ``X @ weights``, fitted on ``X``."""
         params = {name: getattr(self, name) for name in MADDNESS_PARAMETERS}
-        return MaddnessTransformer(weights, **params).fit(X)
+        amm = MaddnessTransformer(weights, **params)
+        return amm.fit(X, sample_weight=sample_weight)
 
 
 def unfrozen(estimator):
