@@ -231,6 +231,7 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.gamma = gamma
         self.n_components = n_components
@@ -244,6 +245,7 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     _sklearn_sampler = RBFSampler
 
@@ -334,6 +336,7 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.skewedness = skewedness
         self.n_components = n_components
@@ -347,6 +350,7 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     _sklearn_sampler = SkewedChi2Sampler
 
@@ -520,6 +524,7 @@ class MaddnessNystroem(
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.kernel = kernel
         self.gamma = gamma
@@ -538,6 +543,7 @@ class MaddnessNystroem(
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

@@ -231,6 +231,7 @@ class _BaseMaddnessLinearModel(
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.estimator = estimator
         self.n_codebooks = n_codebooks
@@ -242,6 +243,7 @@ class _BaseMaddnessLinearModel(
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     def _fit(self, X, y, fit_params):
         """Fit the inner model and ``maddness_``; return the validated ``X``."""
@@ -437,6 +439,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
         table_objective="product",
         random_state=None,
     ):
@@ -451,6 +454,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             n_candidate_dims=n_candidate_dims,
             split_objective=split_objective,
             n_refinement_passes=n_refinement_passes,
+            verbose=verbose,
         )
         self.table_objective = table_objective
         self.random_state = random_state

@@ -224,6 +224,7 @@ class MaddnessProjection(
         n_candidate_dims=4,
         split_objective="product",
         n_refinement_passes=1,
+        verbose=0,
     ):
         self.estimator = estimator
         self.n_codebooks = n_codebooks
@@ -235,6 +236,7 @@ class MaddnessProjection(
         self.n_candidate_dims = n_candidate_dims
         self.split_objective = split_objective
         self.n_refinement_passes = n_refinement_passes
+        self.verbose = verbose
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.

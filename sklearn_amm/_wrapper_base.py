@@ -35,6 +35,7 @@ MADDNESS_PARAMETERS = (
     "n_candidate_dims",
     "split_objective",
     "n_refinement_passes",
+    "verbose",
 )
 
 MADDNESS_PARAMETER_CONSTRAINTS = {

@@ -85,6 +85,7 @@ OTHER_VALUES = {
     "n_candidate_dims": [4, 2],
     "split_objective": ["product", "reconstruction"],
     "n_refinement_passes": [1, 0],
+    "verbose": [0, 1],
     "table_objective": ["product", "log_loss"],
     "estimator": [LinearSVC(), LogisticRegression(), Lasso(), TruncatedSVD(2)],
     "gamma": [0.3, 2.0],

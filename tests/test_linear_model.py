@@ -83,9 +83,8 @@ def test_maddness_parameters_match_transformer(wrapper):
     """Same names, defaults and documentation as MaddnessTransformer."""
     expected = inspect.signature(MaddnessTransformer).parameters
     params = inspect.signature(wrapper).parameters
-    # Every option of the transformer but the matrix itself and its progress
-    # messages is forwarded.
-    assert set(MADDNESS_PARAMETERS) == set(expected) - {"weights", "verbose"}
+    # Every option of the transformer but the matrix itself is forwarded.
+    assert set(MADDNESS_PARAMETERS) == set(expected) - {"weights"}
     for name in MADDNESS_PARAMETERS:
         assert params[name].default == expected[name].default
         assert params[name].kind == inspect.Parameter.KEYWORD_ONLY

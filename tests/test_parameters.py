@@ -55,6 +55,7 @@ NUMPY_VALUES = {
     "n_codebooks": np.arange(1, 3),
     "n_candidate_dims": np.arange(1, 3),
     "n_refinement_passes": np.arange(0, 2),
+    "verbose": np.arange(0, 2),
     "ridge_alpha": np.array([0.5, 2.0]),
     "optimize_prototypes": np.array([False, True]),
     "quantize_luts": np.array([False, True]),
