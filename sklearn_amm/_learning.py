@@ -26,10 +26,13 @@ number of threads. The passes of backfitting over all the rows, mostly
 matrix products, run in one thread: BLAS threads those products itself.
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
+from sklearn.utils.parallel import _get_threadpool_controller
 
 from ._blocks import codebook_bounds
 from ._hash_tree import MAX_NODES, N_LEVELS, learn_hash_tree, product_targets
@@ -197,10 +200,12 @@ class _Learner:
             return time.perf_counter() - tree_started
 
         mapper = map if self.executor is None else self.executor.map
-        for c, elapsed in enumerate(mapper(learn, range(self.n_codebooks))):
-            self.log(
-                2, f"codebook {c + 1}/{self.n_codebooks} learned ({elapsed:.2f} s)"
-            )
+        with self.threaded():
+            for c, elapsed in enumerate(mapper(learn, range(self.n_codebooks))):
+                self.log(
+                    2,
+                    f"codebook {c + 1}/{self.n_codebooks} learned ({elapsed:.2f} s)",
+                )
         self.log(
             1,
             f"trees of {self.n_codebooks} codebooks learned "
@@ -210,9 +215,10 @@ class _Learner:
     def prototypes(self, optimize, alpha):
         """Bucket means of the current trees, refit by ridge if ``optimize``."""
         started = time.perf_counter()
-        self.statistics = leaf_statistics(
-            self.X, self.codes, self.row_weights, self.executor
-        )
+        with self.threaded():
+            self.statistics = leaf_statistics(
+                self.X, self.codes, self.row_weights, self.executor
+            )
         prototypes = bucket_means(
             self.X, self.codes, self.bounds, statistics=self.statistics
         )
@@ -243,6 +249,18 @@ class _Learner:
         if basis is not None:
             # Projection is linear: adding and removing leaf values commutes with it.
             leaf_values = leaf_values @ basis
+        with self.threaded():
+            self.relearn_trees(
+                weights, residual, leaf_values, refinement, n_refinements
+            )
+        self.log(
+            1,
+            f"refinement pass {refinement + 1}/{n_refinements}: trees relearned "
+            f"({time.perf_counter() - started:.2f} s)",
+        )
+
+    def relearn_trees(self, weights, residual, leaf_values, refinement, n_refinements):
+        """The trees of a backfitting pass, one codebook after the other."""
         for c in range(self.n_codebooks):
             tree_started = time.perf_counter()
             residual += leaf_values[c][self.codes[:, c]]
@@ -262,11 +280,22 @@ class _Learner:
                 f"{c + 1}/{self.n_codebooks} relearned "
                 f"({time.perf_counter() - tree_started:.2f} s)",
             )
-        self.log(
-            1,
-            f"refinement pass {refinement + 1}/{n_refinements}: trees relearned "
-            f"({time.perf_counter() - started:.2f} s)",
-        )
+
+    def threaded(self):
+        """Context of the parts that run in the threads: BLAS on one thread.
+
+        Their own BLAS calls are small (products and eigendecompositions of
+        a block's columns), and BLAS's threads would only compete with the
+        learning's: OpenBLAS's keep spinning for a while after each call.
+        The limit applies without threads too, so that BLAS, whose
+        eigendecompositions can round differently on another number of
+        threads, computes the same numbers either way. Only the main thread
+        sets it: threadpoolctl's limits are process-wide, and those of
+        fits running at once in other threads would undo one another.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return nullcontext()
+        return _get_threadpool_controller().limit(limits=1, user_api="blas")
 
     def chunks(self, n_values_per_row):
         """Slices of consecutive rows, about ``_CHUNK_BYTES`` of float64 values each.
