@@ -29,7 +29,7 @@ from ._fine_tuning import fine_tune
 from ._kernels._argmax import column_argmax
 from ._doc_link import DocLinkMixin
 from ._persistence import VersionedStateMixin
-from ._tables import build_tables
+from ._tables import build_tables, leaf_weights
 from ._validation import validate_rows
 from ._wrapper_base import (
     MADDNESS_PARAMETER_CONSTRAINTS,
@@ -538,6 +538,10 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             # Before the tables: quantizing them reads which leaves the
             # thresholds make reachable.
             self.maddness_.split_thresholds_ = thresholds
+            # The quantization weighs entries by the rows reaching each leaf.
+            self.maddness_.leaf_weights_ = leaf_weights(
+                self.maddness_.encode(X), sample_weight
+            )
         self.maddness_._set_tables(tables)
         self._intercept = intercept
 

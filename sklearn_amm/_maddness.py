@@ -31,7 +31,7 @@ from ._hash_tree import reachable_leaves
 from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
 from ._learning import learn_codebooks
 from ._persistence import VersionedStateMixin
-from ._tables import build_tables, quantize_tables
+from ._tables import ROUNDING_VARIANCE, build_tables, leaf_weights, quantize_tables
 from ._training_checks import (
     split_column_range,
     warn_if_few_rows,
@@ -258,6 +258,12 @@ class MaddnessTransformer(
         Quantized units per unit of the tables, per output if
         ``lut_scaling="per_output"`` (1 if not quantized).
 
+    leaf_weights_ : ndarray of shape (n_codebooks_, 16), dtype=float64
+        Training rows (their summed ``sample_weight``) reaching each leaf of
+        each tree. With ``lut_scaling="per_output"`` the quantization weighs
+        each table entry by them: an entry read by very few training rows
+        may be clipped rather than set the 8-bit step of its whole output.
+
     n_features_in_ : int
         Number of features seen during :term:`fit`.
 
@@ -389,6 +395,9 @@ class MaddnessTransformer(
 
         self.weights_ = weights
         self.n_outputs_ = n_features if weights is None else weights.shape[1]
+        self.leaf_weights_ = leaf_weights(
+            encode_rows(X, self.split_dims_, self.split_thresholds_), sample_weight
+        )
         self._set_tables(build_tables(prototypes, weights))
         self._record_training_range(X)
         return self
@@ -462,16 +471,23 @@ class MaddnessTransformer(
             ``tables[m, c, leaf]``: codebook ``c``'s contribution to output
             ``m`` for rows reaching ``leaf``. Besides
             ``fit``, :class:`~sklearn_amm.MaddnessClassifier` sets tables fitted
-            for its decision (``table_objective="log_loss"``) here.
+            for its decision (``table_objective="log_loss"``) here, after
+            updating ``leaf_weights_`` if it moved the thresholds.
         """
         if self._quantize_luts:
             # Empty leaves are left out of the offsets and scales: their
             # entries are never read, and an empty leaf's prototype (zero,
             # or a ridge estimate from no rows) can stretch a table's range.
+            # Weighing each entry by the training rows that read it keeps a
+            # leaf of one or two rows with an extreme entry (a rare value of a
+            # standardized column) from setting the step of every table of
+            # its output.
             self.luts_, self.lut_offsets_, self.lut_scale_ = quantize_tables(
                 tables,
                 per_output=self._lut_scaling == "per_output",
                 reachable=reachable_leaves(self.split_thresholds_),
+                leaf_counts=self.leaf_weights_,
+                rounding_variance=ROUNDING_VARIANCE[self._aggregation],
             )
         else:
             if not np.isfinite(tables).all():

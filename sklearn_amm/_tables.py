@@ -40,6 +40,28 @@ def build_tables(prototypes, weights=None):
     )
 
 
+def leaf_weights(codes, sample_weight=None):
+    """Summed weight of the rows reaching each leaf of each tree.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples, n_codebooks), dtype=uint8
+        Leaves of the training rows.
+    sample_weight : ndarray of shape (n_samples,), default=None
+        None counts every row once.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_codebooks, 16), dtype=float64
+    """
+    return np.stack(
+        [
+            np.bincount(codes[:, c], weights=sample_weight, minlength=16)[:16]
+            for c in range(codes.shape[1])
+        ]
+    ).astype(np.float64, copy=False)
+
+
 # Variance, in squared quantized units per codebook, of the rounding noise of
 # an approximate product: 1/12 for rounding each entry, plus, for uint8
 # averaging in groups of 16, the pairwise roundings (a node of level l adds
@@ -55,13 +77,16 @@ def _clipping_sse(tables, counts, low, gap):
     return ((below**2 + above**2) * counts).sum(axis=-1)
 
 
-def _best_offsets(tables, counts, gap, lows, highs, n_iter=16):
+def _best_offsets(tables, counts, gap, lows, highs, n_iter=48):
     """Per table, the offset of a window of width ``gap`` with least clipping SSE.
 
     The clipping error is convex in the offset ``o``, its derivative
     ``sum(counts * ((o - t)_+ - (t - o - gap)_+))`` increasing, so bisection
-    on its sign over ``[low, high - gap]`` finds the minimum (to 2**-16 of
-    the excess width, far below a quantization step). A table no wider than
+    on its sign over ``[low, high - gap]`` finds the minimum. 48 halvings
+    take it to about the rounding of the entries themselves, so that tables
+    equal but for their last bits (sums in another order, a weight of 2
+    against a repeated row) get offsets equal but for their last bits, not
+    a step of the bisection apart. A table no wider than
     the window keeps its smallest entry (nothing clipped); only the wider
     ones are searched.
     """
@@ -145,6 +170,19 @@ def robust_ranges(tables, counts, lows, highs, rounding_variance, n_gaps=24,
     return best_offsets, best_gaps
 
 
+def _costs_are_finite(tables, leaf_counts):
+    """Whether the squared errors weighed by :func:`robust_ranges` fit in float64.
+
+    Tables too large for that (products near the float64 limit) keep the
+    widest range as their gap, and the finiteness check below then says
+    what is wrong if even that overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        span = np.max(tables) - np.min(tables)
+        bound = np.square(span) * (np.sum(leaf_counts) + 1) * 1e3
+    return bool(np.isfinite(bound))
+
+
 def quantize_tables(
     tables,
     per_output=False,
@@ -195,7 +233,7 @@ def quantize_tables(
         reachable = np.ones(tables.shape[1:], dtype=bool)
     lows = np.where(reachable, tables, np.inf)
     highs = np.where(reachable, tables, -np.inf)
-    if per_output and leaf_counts is not None and np.isfinite(tables).all():
+    if per_output and leaf_counts is not None and _costs_are_finite(tables, leaf_counts):
         counts = np.where(reachable, leaf_counts, 0).astype(np.float64)
         offsets, gaps = robust_ranges(
             tables, counts, lows.min(axis=2), highs.max(axis=2), rounding_variance
