@@ -126,6 +126,7 @@ def learn_hash_tree(
 
         best_loss = np.inf
         best_goes_right = None
+        node_sizes = None
         for dim, (level_thresholds, bucket_losses) in zip(candidates, searches):
             # Added in node order, one by one (np.sum would add in pairs), as
             # the reference learner adds them.
@@ -133,15 +134,16 @@ def learn_hash_tree(
             # Strict comparison: on a tie the first candidate evaluated (the
             # one with the smaller SSE) wins.
             if loss < best_loss:
-                goes_right = X_block[:, dim] > level_thresholds[nodes]
+                goes_right = columns[dim] > level_thresholds[nodes]
                 # A column that divides every bucket as the best one does
                 # ties with it: the losses are equal but for rounding, which
                 # would otherwise decide (and decide differently for rows
                 # repeated and rows weighted).
-                if best_goes_right is not None and _same_division(
-                    nodes, n_nodes, goes_right, best_goes_right
-                ):
-                    continue
+                if best_goes_right is not None:
+                    if node_sizes is None:
+                        node_sizes = np.bincount(nodes, minlength=n_nodes)
+                    if _same_division(nodes, node_sizes, goes_right, best_goes_right):
+                        continue
                 best_loss = loss
                 best_dim = dim
                 best_thresholds = level_thresholds
@@ -153,15 +155,17 @@ def learn_hash_tree(
     return split_dims, thresholds, nodes
 
 
-def _same_division(nodes, n_nodes, goes_right, other_goes_right):
+def _same_division(nodes, node_sizes, goes_right, other_goes_right):
     """Whether two splits divide every bucket into the same two groups of rows.
 
     Either split may send a group the other way: the children are then
-    swapped, which changes no loss.
+    swapped, which changes no loss. ``node_sizes`` is
+    ``np.bincount(nodes, minlength=n_nodes)``.
     """
-    differ = np.bincount(nodes[goes_right != other_goes_right], minlength=n_nodes)
-    sizes = np.bincount(nodes, minlength=n_nodes)
-    return bool(np.all((differ == 0) | (differ == sizes)))
+    differ = np.bincount(
+        nodes[goes_right != other_goes_right], minlength=len(node_sizes)
+    )
+    return bool(np.all((differ == 0) | (differ == node_sizes)))
 
 
 def product_targets(X_block, weights_block):

@@ -68,14 +68,15 @@ def test_candidates_are_those_of_the_bucket_reference():
 
 def test_same_division_ignores_which_side_a_group_goes():
     nodes = np.array([0, 0, 0, 1, 1, 2, 2])
+    sizes = np.bincount(nodes)
     a = np.array([1, 0, 0, 1, 0, 1, 1], dtype=bool)
-    assert _same_division(nodes, 3, a, a)
+    assert _same_division(nodes, sizes, a, a)
     # Groups swapped in bucket 0 and 2: the same children.
     b = np.array([0, 1, 1, 1, 0, 0, 0], dtype=bool)
-    assert _same_division(nodes, 3, a, b)
+    assert _same_division(nodes, sizes, a, b)
     # Bucket 1 divided otherwise.
     c = np.array([1, 0, 0, 1, 1, 1, 1], dtype=bool)
-    assert not _same_division(nodes, 3, a, c)
+    assert not _same_division(nodes, sizes, a, c)
 
 
 @pytest.mark.parametrize("seed", range(4))
