@@ -40,6 +40,8 @@ if [ "${#TESTS[@]}" -eq 0 ]; then
         tests/test_fuzz.py
         tests/test_threads.py
         tests/test_argmax_kernel.py
+        tests/test_weighted_split.py
+        tests/test_prototypes.py
     )
 fi
 
