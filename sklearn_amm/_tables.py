@@ -217,6 +217,16 @@ def quantize_tables(
         the others are never read, so they are left out of the offsets and
         scale (an empty leaf's zero prototype would otherwise stretch the
         range) and quantized to 0. None means all leaves.
+    leaf_counts : ndarray of shape (n_codebooks, 16), default=None
+        Training rows (or their summed weights) reaching each leaf. With
+        ``per_output``, each output's scale and offsets then minimise the
+        row-weighted squared error (:func:`robust_ranges`): an extreme entry
+        read by very few rows is clipped rather than left to set the step of
+        every table of its output. None keeps every entry in range.
+    rounding_variance : float, default=ROUNDING_VARIANCE["average"]
+        Rounding noise per codebook and row, in squared quantized units, of
+        the aggregation the tables serve (see ``ROUNDING_VARIANCE``); used
+        with ``leaf_counts`` only.
 
     Returns
     -------
