@@ -7,9 +7,13 @@ and of ``set_output(transform="pandas")``, unchanged.
 """
 
 import numpy as np
-from sklearn.utils.validation import _check_feature_names_in
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._wrapper_base import unfrozen
+
+
+def _numbered(prefix, n_features_out):
+    return np.asarray([f"{prefix}{i}" for i in range(n_features_out)], dtype=object)
 
 
 def prefixed_feature_names_out(estimator, prefix, n_features_out, input_features):
@@ -20,7 +24,7 @@ def prefixed_feature_names_out(estimator, prefix, n_features_out, input_features
     validated against ``estimator``'s input features, and otherwise unused.
     """
     _check_feature_names_in(estimator, input_features, generate_names=False)
-    return np.asarray([f"{prefix}{i}" for i in range(n_features_out)], dtype=object)
+    return _numbered(prefix, n_features_out)
 
 
 def inner_feature_names_out(estimator, inner, n_features_out, input_features):
@@ -38,5 +42,37 @@ def inner_feature_names_out(estimator, inner, n_features_out, input_features):
         names_in = input_features
     if hasattr(inner, "get_feature_names_out"):
         return np.asarray(inner.get_feature_names_out(names_in), dtype=object)
-    prefix = type(unfrozen(inner)).__name__.lower()
-    return np.asarray([f"{prefix}{i}" for i in range(n_features_out)], dtype=object)
+    return _numbered(type(unfrozen(inner)).__name__.lower(), n_features_out)
+
+
+class ReplacedTransformerNamesMixin:
+    """Output names of the scikit-learn transformer a class stands in for.
+
+    The class sets ``_sklearn_transformer`` (e.g. ``RBFSampler``) and has a
+    fitted ``_n_features_out``.
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        """Get output feature names: those of the scikit-learn transformer replaced.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only used to validate feature names with the names seen in
+            :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            ``rbfsampler0``, ``rbfsampler1``, ... for MaddnessRBFSampler
+            (``skewedchi2sampler0``, ... for MaddnessSkewedChi2Sampler,
+            ``nystroem0``, ... for MaddnessNystroem), as the scikit-learn
+            transformer names them.
+        """
+        check_is_fitted(self)
+        return prefixed_feature_names_out(
+            self,
+            self._sklearn_transformer.__name__.lower(),
+            self._n_features_out,
+            input_features,
+        )

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constraints import without_booleans
 from ._doc_link import DocLinkMixin
-from ._feature_names import prefixed_feature_names_out
+from ._feature_names import ReplacedTransformerNamesMixin
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
@@ -34,6 +34,7 @@ from ._wrapper_base import (
 class _BaseMaddnessFourierSampler(
     VersionedStateMixin,
     DocLinkMixin,
+    ReplacedTransformerNamesMixin,
     MaddnessParamsMixin,
     TransformerMixin,
     BaseEstimator,
@@ -45,7 +46,7 @@ class _BaseMaddnessFourierSampler(
     """
 
     # The scikit-learn sampler the class replaces, which names the outputs.
-    _sklearn_sampler = None
+    _sklearn_transformer = None
 
     def _sampler(self):
         """The unfitted scikit-learn sampler with this estimator's parameters."""
@@ -117,30 +118,6 @@ class _BaseMaddnessFourierSampler(
     def _n_features_out(self):
         # The fitted width, not n_components, which set_params may change.
         return self.random_weights_.shape[1]
-
-    def get_feature_names_out(self, input_features=None):
-        """Get output feature names: those of the scikit-learn sampler replaced.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only used to validate feature names with the names seen in
-            :meth:`fit`.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``rbfsampler0``, ``rbfsampler1``, ... for MaddnessRBFSampler
-            (``skewedchi2sampler0``, ... for MaddnessSkewedChi2Sampler), as
-            the scikit-learn sampler names them.
-        """
-        check_is_fitted(self)
-        return prefixed_feature_names_out(
-            self,
-            self._sklearn_sampler.__name__.lower(),
-            self.random_offset_.shape[0],
-            input_features,
-        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -247,7 +224,7 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
         self.n_refinement_passes = n_refinement_passes
         self.verbose = verbose
 
-    _sklearn_sampler = RBFSampler
+    _sklearn_transformer = RBFSampler
 
     def _sampler(self):
         return RBFSampler(
@@ -352,7 +329,7 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         self.n_refinement_passes = n_refinement_passes
         self.verbose = verbose
 
-    _sklearn_sampler = SkewedChi2Sampler
+    _sklearn_transformer = SkewedChi2Sampler
 
     def _sampler(self):
         return SkewedChi2Sampler(
@@ -412,6 +389,7 @@ def _inverse_norms(sq_norms):
 class MaddnessNystroem(
     VersionedStateMixin,
     DocLinkMixin,
+    ReplacedTransformerNamesMixin,
     MaddnessParamsMixin,
     TransformerMixin,
     BaseEstimator,
@@ -644,24 +622,11 @@ class MaddnessNystroem(
             dots *= _inverse_norms(self._component_sq_norms)
         return dots
 
-    def get_feature_names_out(self, input_features=None):
-        """Get output feature names: those of scikit-learn's Nystroem.
+    _sklearn_transformer = Nystroem
 
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Only used to validate feature names with the names seen in
-            :meth:`fit`.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            ``nystroem0``, ``nystroem1``, ..., as Nystroem names them.
-        """
-        check_is_fitted(self)
-        return prefixed_feature_names_out(
-            self, Nystroem.__name__.lower(), self.components_.shape[0], input_features
-        )
+    @property
+    def _n_features_out(self):
+        return self.components_.shape[0]
 
     def _upgrade_state(self, state):
         """A state saved before ``_kernel``: the parameter saved with it."""
