@@ -1,5 +1,6 @@
 """Fast approximate matrix products with MADDNESS, for scikit-learn."""
 
+from ._classifier_cv import MaddnessClassifierCV
 from ._config import show_config
 from ._dask import map_row_chunks
 from ._kernel_approximation import (
@@ -17,6 +18,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "InconsistentVersionWarning",
     "MaddnessClassifier",
+    "MaddnessClassifierCV",
     "MaddnessNystroem",
     "MaddnessProjection",
     "MaddnessRBFSampler",

@@ -1,5 +1,7 @@
 """Linear models whose product ``X @ coef_.T`` is approximated with MADDNESS."""
 
+from numbers import Real
+
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
@@ -9,6 +11,7 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     _fit_context,
+    clone,
 )
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression, SGDClassifier
@@ -17,6 +20,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.extmath import softmax
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
+    _check_method_params,
     _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
@@ -25,6 +29,8 @@ from sklearn.utils.validation import (
 )
 
 from ._decision_tables import class_indices_of, log_loss_tables
+from ._fallback import calibrate, exact_rows, held_out_rows, top_two_margin
+from ._constraints import NumberInterval
 from ._fine_tuning import fine_tune
 from ._kernels._argmax import column_argmax
 from ._doc_link import DocLinkMixin
@@ -159,9 +165,25 @@ def _classifier_links(clf):
     parameter changed after fit takes effect at the next fit), else from
     the parameters.
     """
-    if getattr(clf, "_table_objective", clf.table_objective) in _LABEL_OBJECTIVES:
+    # Before fit, "auto" counts as the label objective it nearly always
+    # resolves to.
+    objective = getattr(clf, "_table_objective", clf.table_objective)
+    if objective in _LABEL_OBJECTIVES + ("auto",):
         return _expit_or_softmax_proba, _log_in_place
     return _links(getattr(clf, "estimator_", clf.estimator))
+
+
+def _labels_cover(classes, y, sample_weight):
+    """Whether every class has a training row of positive weight.
+
+    Tables fitted to the labels need every class of the inner model among
+    them; a FrozenEstimator may be given rows labelled by its own
+    predictions, which can miss some.
+    """
+    y = np.asarray(y)
+    if sample_weight is not None:
+        y = y[np.asarray(sample_weight) > 0]
+    return bool(np.isin(classes, y).all())
 
 
 def _inner_has_link(self):
@@ -273,6 +295,9 @@ class _BaseMaddnessLinearModel(
         )
         self._check_prediction_rule(rows, output)
         self._intercept = np.broadcast_to(intercept, coef.shape[:1]).copy()
+        # The exact product, for the rows that fall back to it.
+        self._exact_coef = coef
+        self._exact_intercept = self._intercept.copy()
         self.maddness_ = self._fit_maddness(X, coef.T, fit_params.get("sample_weight"))
         return X
 
@@ -329,32 +354,64 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     {maddness_parameters}
 
-    table_objective : {"product", "log_loss", "fine_tuned"}, default="product"
-        What the lookup tables are fitted for, once the trees are learned.
-        ``"product"``: to reproduce ``X @ coef_.T`` (the decision values
-        approximate the inner model's). ``"log_loss"``: to classify the
-        training rows, by a multinomial (binary: logistic) regression of
-        ``y`` on the rows' codes, which also sets the intercepts. The
-        encoding and the cost of ``transform`` are the same; accuracy is
-        higher with many training rows (2.5 points at C=16 on 50,000
-        Fashion-MNIST rows, see the user guide's hyperparameter page), but the decision values are then
-        those of the fitted tables, not an approximation of the inner
-        model's, and ``predict_proba`` is their softmax (binary: expit)
-        whatever the inner model. ``y`` must hold every class of the inner
-        model; ``sample_weight`` given to ``fit`` also weights the table
-        fit. ``"fine_tuned"``: the log-loss tables, then the split
-        thresholds, tables and intercepts trained together on the log loss
-        by minibatch gradient descent through soft comparisons annealed to
-        hard ones (a straight-through estimator), so that the trees too
-        serve the decision; the split columns and the encoding by
-        comparisons are unchanged. It costs about a second per epoch and
-        10,000 rows at ``n_codebooks=16`` (12 epochs), and loses about half
-        the points of ``"log_loss"`` (2.7 against 4.8 at C=16 on 50,000
-        Fashion-MNIST rows).
+    table_objective : {"auto", "product", "log_loss", "fine_tuned"}, \
+            default="auto"
+        What the lookup tables are fitted for, once the trees are learned
+        for the product. The encoding and the cost of ``predict`` are the
+        same for all four.
+
+        - ``"product"``: to reproduce ``X @ coef_.T``; the decision values
+          approximate the inner model's.
+        - ``"log_loss"``: to classify the training rows, by a multinomial
+          (binary: logistic) regression of ``y`` on the rows' codes, which
+          also sets the intercepts, with a prior centred on the product
+          tables.
+        - ``"fine_tuned"``: the log-loss tables, then the split thresholds,
+          tables and intercepts trained together on the log loss by
+          minibatch gradient descent through soft comparisons annealed to
+          hard ones (a straight-through estimator), so that the trees too
+          serve the decision; the split columns and the encoding by
+          comparisons are unchanged. About a second per epoch and 10,000
+          rows at ``n_codebooks=16`` (12 epochs).
+        - ``"auto"``: ``"fine_tuned"`` when every class of the inner model
+          has a training row of positive weight, else ``"product"`` (a
+          FrozenEstimator fitted on rows labelled by its own predictions,
+          which may miss a class).
+
+        On 50,000 Fashion-MNIST rows at C=16 the three lose 7.6, 4.8 and 2.7
+        accuracy points against the exact logistic regression (see the user
+        guide's hyperparameter page). With the label objectives the decision
+        values are those of the fitted tables, no longer an approximation of
+        the inner model's, and ``predict_proba`` is their softmax (binary:
+        expit) whatever the inner model; ``y`` must hold every class of the
+        inner model, and ``sample_weight`` given to ``fit`` also weights the
+        table fit.
+
+    fallback_loss : float in [0, 1] or None, default=None
+        Accuracy the classifier may lose against the exact model, as a
+        fraction (0.003 is 0.3 points), bought back by scoring the rows of
+        uncertain approximate decision exactly: rows whose two largest
+        approximate scores (binary: the score and zero) are closer than
+        ``fallback_threshold_`` get the inner model's exact decision values,
+        their rows gathered and multiplied with BLAS. Fit calibrates the
+        threshold on held-out training rows: a copy of this classifier,
+        inner model included (a FrozenEstimator is shared as is), is fitted
+        on the other rows, and the threshold is the smallest that keeps its
+        loss on the held-out rows within ``fallback_loss``; then the
+        classifier is fitted on all rows with that threshold. The loss is
+        measured against labels, so an inner model given already fitted on
+        the held-out rows makes it pessimistic (more rows fall back than
+        needed); give the unfitted model for an unbiased calibration.
+        ``None``: no row falls back.
+
+    validation_fraction : float in (0, 1), default=0.2
+        Share of the training rows held out to calibrate ``fallback_loss``
+        (stratified by class). Unused when ``fallback_loss`` is None.
 
     random_state : int, RandomState instance or None, default=None
-        Shuffles the minibatches of ``table_objective="fine_tuned"``; pass
-        an int for reproducible fits. Unused by the other objectives.
+        Shuffles the minibatches of ``table_objective="fine_tuned"`` and
+        draws the held-out rows of ``fallback_loss``; pass an int for
+        reproducible fits.
 
     Attributes
     ----------
@@ -370,6 +427,22 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     classes_ : ndarray of shape (n_classes,)
         Class labels, those of ``estimator_``.
+
+    table_objective_ : str
+        The objective the tables were fitted for, ``"auto"`` resolved.
+
+    fallback_threshold_ : float
+        Rows whose top-two approximate margin is below it are scored
+        exactly; 0.0 (no row) unless ``fallback_loss`` is set.
+
+    fallback_fraction_ : float
+        Share of the held-out rows that fell back at calibration; 0.0
+        unless ``fallback_loss`` is set. :meth:`fallback_mask` tells which
+        rows of new data fall back.
+
+    validation_loss_ : float or None
+        Accuracy lost against the exact model on the held-out rows, with the
+        fallback (a fraction); None unless ``fallback_loss`` is set.
 
     table_temperature_ : float
         Only with ``table_objective="log_loss"``: the factor fitted to turn
@@ -420,7 +493,11 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         **MADDNESS_PARAMETER_CONSTRAINTS,
-        "table_objective": [StrOptions({"product", "log_loss", "fine_tuned"})],
+        "table_objective": [
+            StrOptions({"auto", "product", "log_loss", "fine_tuned"})
+        ],
+        "fallback_loss": [NumberInterval(Real, 0, 1, closed="both"), None],
+        "validation_fraction": [NumberInterval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
     }
 
@@ -440,7 +517,9 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         split_objective="product",
         n_refinement_passes=1,
         verbose=0,
-        table_objective="product",
+        table_objective="auto",
+        fallback_loss=None,
+        validation_fraction=0.2,
         random_state=None,
     ):
         super().__init__(
@@ -457,6 +536,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             verbose=verbose,
         )
         self.table_objective = table_objective
+        self.fallback_loss = fallback_loss
+        self.validation_fraction = validation_fraction
         self.random_state = random_state
 
     @_fit_context(
@@ -484,7 +565,17 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         """
         X = self._fit(X, y, fit_params)
         self.classes_ = self.estimator_.classes_
-        self._table_objective = str(self.table_objective)
+        self._fit_tables(X, y, fit_params)
+        self._calibrate_fallback(X, y, fit_params)
+        return self
+
+    def _fit_tables(self, X, y, fit_params):
+        """Fit the tables of ``table_objective`` once the trees are learned."""
+        objective = str(self.table_objective)
+        if objective == "auto":
+            covered = _labels_cover(self.classes_, y, fit_params.get("sample_weight"))
+            objective = "fine_tuned" if covered else "product"
+        self._table_objective = objective
         if self._table_objective in _LABEL_OBJECTIVES:
             self._fit_log_loss_tables(
                 X,
@@ -495,7 +586,36 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         else:
             # A refit with product tables has no temperature.
             self.__dict__.pop("table_temperature_", None)
-        return self
+
+    @property
+    def table_objective_(self):
+        """The objective the tables were fitted for, ``"auto"`` resolved."""
+        return self._table_objective
+
+    def _calibrate_fallback(self, X, y, fit_params):
+        """Set ``fallback_threshold_`` from a copy fitted without the held-out rows."""
+        self.fallback_threshold_ = 0.0
+        self.fallback_fraction_ = 0.0
+        self.validation_loss_ = None
+        if self.fallback_loss is None:
+            return
+        y = column_or_1d(y, warn=True)
+        learn, held_out = held_out_rows(
+            y, float(self.validation_fraction), self.random_state
+        )
+        shadow = clone(self).set_params(fallback_loss=None, verbose=0)
+        shadow.fit(X[learn], y[learn], **_check_method_params(X, fit_params, learn))
+        weight = fit_params.get("sample_weight")
+        if weight is not None:
+            weight = _check_sample_weight(weight, X, dtype=np.float64)[held_out]
+        rows = X[held_out]
+        scores = shadow._decision_function(rows)
+        approx = _labels_from_scores(shadow.classes_, scores) == y[held_out]
+        exact = np.asarray(positional_call(shadow.estimator_.predict, rows)) == y[held_out]
+        calibration = calibrate(scores, approx, exact, float(self.fallback_loss), weight)
+        self.fallback_threshold_ = calibration.threshold
+        self.fallback_fraction_ = calibration.fraction
+        self.validation_loss_ = calibration.loss
 
     def _fit_log_loss_tables(self, X, y, sample_weight, fine_tuned=False):
         """Replace the product tables by tables fitted for the decision.
@@ -556,6 +676,17 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         if "classes_" in state and "_table_objective" not in state:
             log_loss = "table_temperature_" in state
             state["_table_objective"] = "log_loss" if log_loss else "product"
+        if "classes_" in state and "fallback_threshold_" not in state:
+            # Saved before the exact fallback: no row fell back.
+            state.update(
+                fallback_threshold_=0.0, fallback_fraction_=0.0, validation_loss_=None
+            )
+            estimator = state["estimator_"]
+            state["_exact_coef"] = _dense_coef(estimator)
+            state["_exact_intercept"] = np.broadcast_to(
+                np.asarray(getattr(estimator, "intercept_", 0.0), dtype=np.float64),
+                state["_exact_coef"].shape[:1],
+            ).copy()
         return state
 
     def _check_coef_shape(self, coef, n_features):
@@ -603,7 +734,34 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
 
     def _decision_function(self, X):
         scores = self._scores(X)
-        return scores.ravel() if scores.shape[1] == 1 else scores
+        scores = scores.ravel() if scores.shape[1] == 1 else scores
+        exact_rows(
+            scores, X, self.fallback_threshold_, self._exact_coef, self._exact_intercept
+        )
+        return scores
+
+    def fallback_mask(self, X):
+        """Which rows :meth:`predict` scores exactly (see ``fallback_loss``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        mask : ndarray of shape (n_samples,), dtype=bool
+            True for the rows whose top-two approximate margin is below
+            ``fallback_threshold_``; all False when no row falls back.
+            ``mask.mean()`` is the share of rows that fall back.
+        """
+        check_is_fitted(self)
+        X = validate_rows(self, X)
+        if not self.fallback_threshold_ > 0:
+            return np.zeros(X.shape[0], dtype=bool)
+        scores = self._scores(X)
+        scores = scores.ravel() if scores.shape[1] == 1 else scores
+        return ~(top_two_margin(scores) >= self.fallback_threshold_)
 
     def predict(self, X):
         """Predict class labels from the approximate decision values.

@@ -158,6 +158,7 @@ def skops_trusted_types():
     """
     from . import (
         MaddnessClassifier,
+        MaddnessClassifierCV,
         MaddnessNystroem,
         MaddnessProjection,
         MaddnessRBFSampler,
@@ -168,6 +169,7 @@ def skops_trusted_types():
 
     classes = [
         MaddnessClassifier,
+        MaddnessClassifierCV,
         MaddnessNystroem,
         MaddnessProjection,
         MaddnessRBFSampler,

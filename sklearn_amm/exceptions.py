@@ -3,10 +3,20 @@
 from ._persistence import InconsistentVersionWarning
 
 __all__ = [
+    "AccuracyTargetWarning",
     "FewTrainingRowsWarning",
     "InconsistentVersionWarning",
     "OutsideTrainingRangeWarning",
 ]
+
+
+class AccuracyTargetWarning(UserWarning):
+    """No approximate configuration met the accuracy target faster than exact.
+
+    :class:`~sklearn_amm.MaddnessClassifierCV` then keeps the exact model:
+    predictions are right but not faster. Accept a larger loss, allow more
+    codebooks or the exact fallback, or fit on more rows.
+    """
 
 
 class FewTrainingRowsWarning(UserWarning):

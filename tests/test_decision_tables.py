@@ -150,7 +150,7 @@ def test_trees_are_those_of_the_product(digits, fitted_head):
 def test_probabilities_without_an_inner_link(digits):
     """The fitted tables are a logistic model: predict_proba exists for LinearSVC too."""
     X_train, X_test, y_train, _ = digits
-    product = MaddnessClassifier(LinearSVC())
+    product = MaddnessClassifier(LinearSVC(), table_objective="product")
     assert not hasattr(product, "predict_proba")
     clf = MaddnessClassifier(LinearSVC(), table_objective="log_loss").fit(X_train, y_train)
     proba = clf.predict_proba(X_test)

@@ -53,6 +53,12 @@ def _variants():
         "transformer": MaddnessTransformer(_weights(0), **small),
         "transformer-other": MaddnessTransformer(_weights(0), **small, **OTHER_TABLES),
         "classifier": MaddnessClassifier(LogisticRegression(), **small),
+        "classifier-product": MaddnessClassifier(
+            LogisticRegression(), table_objective="product", **small
+        ),
+        "classifier-fallback": MaddnessClassifier(
+            LogisticRegression(), fallback_loss=0.02, random_state=0, **small
+        ),
         "classifier-other": MaddnessClassifier(
             LinearSVC(), table_objective="log_loss", **small, **OTHER_TABLES
         ),
@@ -87,6 +93,8 @@ OTHER_VALUES = {
     "n_refinement_passes": [1, 0],
     "verbose": [0, 1],
     "table_objective": ["product", "log_loss"],
+    "fallback_loss": [None, 0.05],
+    "validation_fraction": [0.2, 0.3],
     "estimator": [LinearSVC(), LogisticRegression(), Lasso(), TruncatedSVD(2)],
     "gamma": [0.3, 2.0],
     "n_components": [7],

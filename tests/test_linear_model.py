@@ -124,7 +124,10 @@ def test_classifier_exact_on_reconstructable_rows(binary_cube, n_classes):
     X = cube_rows(binary_cube)
     y = (X > 0) @ np.arange(16) % n_classes
     clf = MaddnessClassifier(
-        LogisticRegression(), n_codebooks=4, quantize_luts=False
+        LogisticRegression(),
+        n_codebooks=4,
+        quantize_luts=False,
+        table_objective="product",
     ).fit(X, y)
     inner = clf.estimator_
     assert_allclose(clf.decision_function(X), inner.decision_function(X), atol=1e-12)
@@ -169,9 +172,12 @@ def test_classifier_binary_scores_are_one_column():
 
 def test_predict_proba_only_with_a_known_link():
     X, y = easy_classification(3)
-    assert hasattr(MaddnessClassifier(LogisticRegression()), "predict_proba")
-    assert not hasattr(MaddnessClassifier(LinearSVC()), "predict_proba")
-    hinge = MaddnessClassifier(SGDClassifier()).fit(X, y)
+    product = {"table_objective": "product"}
+    assert hasattr(MaddnessClassifier(LogisticRegression(), **product), "predict_proba")
+    assert not hasattr(MaddnessClassifier(LinearSVC(), **product), "predict_proba")
+    # Tables fitted to the labels are a logistic model of their own.
+    assert hasattr(MaddnessClassifier(LinearSVC()), "predict_proba")
+    hinge = MaddnessClassifier(SGDClassifier(), **product).fit(X, y)
     assert not hasattr(hinge, "predict_proba")
     assert not hasattr(hinge, "predict_log_proba")
 
@@ -180,7 +186,7 @@ def test_predict_proba_only_with_a_known_link():
             return np.ones((len(X), len(self.classes_))) / len(self.classes_)
 
     with pytest.raises(AttributeError) as excinfo:
-        MaddnessClassifier(ProbaSVC()).fit(X, y).predict_proba(X)
+        MaddnessClassifier(ProbaSVC(), **product).fit(X, y).predict_proba(X)
     assert "link" in str(excinfo.value.__cause__)
 
 
@@ -221,7 +227,9 @@ def test_frozen_estimator_is_not_refitted():
     X, y = easy_classification(3)
     inner = LogisticRegression().fit(X[:200], y[:200])
     coef = inner.coef_.copy()
-    clf = MaddnessClassifier(FrozenEstimator(inner), n_codebooks=8)
+    clf = MaddnessClassifier(
+        FrozenEstimator(inner), n_codebooks=8, table_objective="product"
+    )
     clf.fit(X[200:], (y[200:] + 1) % 3)  # other labels: would move coef_
     assert clf.estimator_.estimator is inner
     assert_array_equal(inner.coef_, coef)
@@ -239,6 +247,8 @@ def test_frozen_estimator_learns_maddness_from_unlabeled_rows():
     clf = MaddnessClassifier(FrozenEstimator(inner), n_codebooks=8)
     clf.fit(rows, inner.predict(rows))
     assert_array_equal(clf.classes_, inner.classes_)
+    # A class without rows: "auto" cannot fit tables to the labels.
+    assert clf.table_objective_ == "product"
     amm = MaddnessTransformer(inner.coef_.T, n_codebooks=8).fit(rows)
     assert_array_equal(clf.maddness_.split_thresholds_, amm.split_thresholds_)
     assert_array_equal(clf.maddness_.luts_, amm.luts_)
@@ -302,7 +312,8 @@ def test_scores_are_float64_product_plus_intercept(wrapper, inner, dtype):
     # float64 like the inner models, whatever the rows' dtype: the scan
     # de-quantizes the totals in float64 with the intercepts in its shift.
     X, y = easy_classification(3)
-    model = wrapper(inner, n_codebooks=8).fit(X, y)
+    product = {"table_objective": "product"} if wrapper is MaddnessClassifier else {}
+    model = wrapper(inner, n_codebooks=8, **product).fit(X, y)
     rows = X.astype(dtype)
     method = "decision_function" if wrapper is MaddnessClassifier else "predict"
     scores = getattr(model, method)(rows)
@@ -346,7 +357,8 @@ def digits_subset():
 def test_grid_search_over_inner_and_maddness_parameters():
     X, y = digits_subset()
     search = GridSearchCV(
-        MaddnessClassifier(LogisticRegression(max_iter=1000)),
+        # Product tables follow the inner model, whose C then matters.
+        MaddnessClassifier(LogisticRegression(max_iter=1000), table_objective="product"),
         {"estimator__C": [1e-4, 0.01], "n_codebooks": [2, 16]},
         cv=2,
     ).fit(X, y)

@@ -67,6 +67,8 @@ NUMPY_VALUES = {
     "degree": np.array([2.0, 3.0]),
     # One value: n_jobs=2 would start worker processes for nothing.
     "n_jobs": np.arange(1, 2),
+    "fallback_loss": np.array([0.0, 0.05]),
+    "validation_fraction": np.array([0.2, 0.3]),
 }
 
 

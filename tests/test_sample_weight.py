@@ -163,7 +163,9 @@ def test_one_or_two_rows_fit(n_samples, weighted):
 WRAPPERS = [
     (lambda: MaddnessRegressor(Ridge(alpha=1.0), n_codebooks=6), "predict", "y"),
     (
-        lambda: MaddnessClassifier(RidgeClassifier(), n_codebooks=6),
+        lambda: MaddnessClassifier(
+            RidgeClassifier(), n_codebooks=6, table_objective="product"
+        ),
         "decision_function",
         "labels",
     ),
