@@ -51,8 +51,8 @@ installed sklearn_amm lacks is skipped with a message, e.g. ::
 
 ``--model-cache DIR`` keeps the fitted models (joblib) in DIR and reloads
 them on the next run, to repeat the timings without refitting; delete DIR
-when the data, the library or scikit-learn change. About 30 minutes on
-one core without it (the fine-tuned fits take most of it).
+when the data, the library or scikit-learn change. About 15 minutes on
+one core without it, most of it fitting.
 """
 
 import argparse
