@@ -49,6 +49,11 @@ installed sklearn_amm lacks is skipped with a message, e.g. ::
     maddness_curve("my-option", "MADDNESS, my option", table_objective="log_loss",
                    my_new_parameter=0.5, default=False)
 
+(``setting`` and ``values`` choose another parameter to vary than
+``n_codebooks``, ``estimator`` another class of sklearn_amm); a model that
+does not wrap the exact model is a ``Curve`` with its own ``build``, as
+the PCA entry.
+
 ``--model-cache DIR`` keeps the fitted models (joblib) in DIR and reloads
 them on the next run, to repeat the timings without refitting; delete DIR
 when the data, the library or scikit-learn change. About 15 minutes on
@@ -67,7 +72,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from fashion_mnist import fashion_split, fitted_logistic, log, logistic_head
+from fashion_mnist import fashion_split, log, logistic_head
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
