@@ -1,5 +1,8 @@
 """Tests of MaddnessRBFSampler, MaddnessSkewedChi2Sampler and MaddnessNystroem."""
 
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
@@ -155,3 +158,31 @@ def test_pipeline_with_scaler_and_sgd(wrapper, exact_cls):
     exact = accuracy(exact_cls(**params))
     approx = accuracy(wrapper(**params, n_codebooks=16))
     assert approx > exact - 0.08
+
+
+def test_fashion_benchmark_refitted_head_is_the_pipeline(monkeypatch):
+    """Task (b) of benchmarks/fashion_mnist.py reports the frozen head and
+    the refitted one; on all the training rows the refitted head is what
+    make_pipeline(MaddnessRBFSampler, LogisticRegression) fits."""
+    from sklearn.linear_model import LogisticRegression
+
+    # The repository's root, where benchmarks/ is, whatever pytest's rootdir
+    # and import mode put on the path.
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1]))
+    fashion_mnist = importlib.import_module("benchmarks.fashion_mnist")
+    # Fewer components than the benchmark's 1000, to keep the test quick.
+    monkeypatch.setattr(fashion_mnist, "N_COMPONENTS", 100)
+    X, y = load_digits(return_X_y=True)
+    X_train, X_val, y_train, y_val = X[:1200] / 16, X[1200:] / 16, y[:1200], y[1200:]
+    grid = [(8, len(X_train))]
+    frozen, refitted = fashion_mnist.rbf_task(X_train, X_val, y_train, y_val, grid, {})
+    pipeline = make_pipeline(
+        MaddnessRBFSampler(
+            gamma=fashion_mnist.median_gamma(X_train),
+            n_components=100,
+            random_state=0,
+            n_codebooks=8,
+        ),
+        LogisticRegression(C=1.0, max_iter=300),
+    ).fit(X_train, y_train)
+    assert refitted[grid[0]] == (frozen[grid[0]][0], pipeline.score(X_val, y_val))
