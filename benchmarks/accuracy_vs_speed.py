@@ -146,16 +146,40 @@ def pca_pipeline(head, n_components):
     return make_pipeline(PCA(n_components=n_components, random_state=0), logistic_head())
 
 
+def fallback_classifier(head, fallback_loss, n_codebooks=32):
+    # The unfitted head: the calibration copy then learns without the
+    # held-out rows, whose loss is measured unbiased (a frozen head fitted
+    # on them would make it pessimistic). The head it fits on all rows is
+    # the exact model's twin (same data, same deterministic solver).
+    return sklearn_amm.MaddnessClassifier(
+        logistic_head(), n_codebooks=n_codebooks, fallback_loss=fallback_loss,
+        random_state=0,
+    )
+
+
+def target_mode(head, max_accuracy_loss):
+    return sklearn_amm.MaddnessClassifierCV(
+        logistic_head(), max_accuracy_loss=max_accuracy_loss, random_state=0
+    )
+
+
 CURVES = [
-    maddness_curve("product", "MADDNESS, product tables (default)",
-                   style=dict(color="C0", marker="o")),
+    maddness_curve("product", "MADDNESS, product tables",
+                   table_objective="product", style=dict(color="C0", marker="o")),
     maddness_curve("log_loss", 'MADDNESS, table_objective="log_loss"',
                    table_objective="log_loss", style=dict(color="C1", marker="s")),
-    maddness_curve("fine_tuned", 'MADDNESS, table_objective="fine_tuned"',
+    maddness_curve("fine_tuned", "MADDNESS, defaults (fine-tuned tables)",
                    table_objective="fine_tuned", random_state=0,
                    style=dict(color="C2", marker="D")),
     maddness_curve("pq", "MADDNESS-PQ (optimize_prototypes=False)",
-                   optimize_prototypes=False, style=dict(color="C4", marker="v")),
+                   optimize_prototypes=False, table_objective="product",
+                   style=dict(color="C4", marker="v")),
+    Curve("fallback", "defaults, C=32, exact fallback (fallback_loss)",
+          "fallback_loss", [0.01, 0.003], fallback_classifier,
+          dict(color="C3", marker="P")),
+    Curve("target", "MaddnessClassifierCV (max_accuracy_loss)",
+          "max_accuracy_loss", [0.01, 0.003], target_mode,
+          dict(color="C5", marker="*", markersize=9)),
     Curve("pca", "PCA + logistic regression refitted", "k", PCA_COMPONENTS,
           pca_pipeline, dict(color="C7", marker="^", linestyle="--")),
 ]
@@ -286,6 +310,12 @@ def measure_curve(curve, head, data, repeats, cache, cpu):
             "date": datetime.date.today().isoformat(),
             "timing": {},
         }
+        # What the fallback and the target mode chose, for the report.
+        if hasattr(model, "fallback_mask"):
+            point["fallback_share"] = float(np.mean(model.fallback_mask(layouts["F"])))
+        for name in ("n_codebooks_", "table_objective_", "validation_loss_"):
+            if curve.key == "target" and hasattr(model, name):
+                point[name] = getattr(model, name)
         for name, X in layouts.items():
             exact, approx = paired_medians(
                 lambda X=X: head.predict(X), lambda X=X: model.predict(X), repeats
@@ -376,11 +406,16 @@ def print_table(results):
           f"{exact['fit_seconds']:>6.0f}")
     for point in results["points"]:
         timing = point["timing"]
-        print(f"{point['label']:<42} {point['setting'] + '=' + str(point['value']):>7} "
+        print(f"{label_of(point):<42} {point['setting'] + '=' + str(point['value']):>7} "
               f"{point['loss_points']:>6.2f} {timing['F']['speedup']:>10.2f} "
               f"{timing['C']['speedup']:>10.2f} "
               f"{timing['F']['model']['median_ms']:>6.2f} "
-              f"{timing['C']['model']['median_ms']:>6.2f} {point['fit_seconds']:>6.0f}")
+              f"{timing['C']['model']['median_ms']:>6.2f} {point['fit_seconds']:>6.0f}"
+              + (f"  {100 * point['fallback_share']:.1f}% exact rows"
+                 if point.get("fallback_share") else "")
+              + (f"  chose C={point['n_codebooks_']} {point['table_objective_']},"
+                 f" held-out loss {100 * point['validation_loss_']:.2f}"
+                 if "n_codebooks_" in point else ""))
     print(f"loss: validation accuracy lost against the exact model, in points; "
           f"speed-up: the exact model's predict time over the option's, medians "
           f"of {results['repeats']} interleaved calls, float32 X in Fortran (F) "
@@ -389,6 +424,14 @@ def print_table(results):
     for point in disagree:
         print(f"note: {point['curve']} {point['setting']}={point['value']} predicts "
               f"{point['layouts_disagree']} rows differently in F and C order")
+
+
+def label_of(point):
+    """The curve's current label (points keep the one they were measured under)."""
+    for curve in CURVES:
+        if curve.key == point["curve"]:
+            return curve.label
+    return point["label"]
 
 
 def median_exact_ms(results, layout):
@@ -414,7 +457,7 @@ def plot(results, path):
             style = {"color": f"C{i}", "marker": "o", **styles.get(key, {})}
             x = [p["timing"][layout]["speedup"] for p in points]
             y = [p["loss_points"] for p in points]
-            ax.plot(x, y, label=points[0]["label"], markersize=5, **style)
+            ax.plot(x, y, label=label_of(points[0]), **{"markersize": 5, **style})
             # Every MADDNESS curve has its points at the same C, with about
             # the same speed: label C once, on the first curve, and k on PCA.
             if key in ("product", "pca"):

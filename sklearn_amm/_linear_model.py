@@ -152,6 +152,11 @@ def _links(estimator):
     )
 
 
+# Share of the training rows the fine-tuning holds out to choose its
+# stopping epoch, once there are enough rows for both sides to count.
+_FINE_TUNING_HELD_OUT = 0.1
+_MIN_ROWS_TO_HOLD_OUT = 200
+
 # Table objectives whose tables are a logistic model of the labels.
 _LABEL_OBJECTIVES = ("log_loss", "fine_tuned")
 
@@ -337,9 +342,12 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     Fits a clone of ``estimator`` (or uses an already fitted one wrapped in
     :class:`~sklearn.frozen.FrozenEstimator`), then fits a
     :class:`~sklearn_amm.MaddnessTransformer` on the training rows with
-    ``weights=coef_.T``. Decision values are the approximate product plus
-    ``intercept_``; predictions and probabilities are computed from them
-    the way the inner model computes its own.
+    ``weights=coef_.T``, whose tables (by default) are then fitted to the
+    labels (``table_objective``). Decision values are sums of table entries
+    plus intercepts; predictions and probabilities are computed from them
+    the way the inner model computes its own. Rows whose decision is
+    uncertain can be scored exactly instead, within a stated loss of
+    accuracy (``fallback_loss``).
 
     Parameters
     ----------
@@ -635,13 +643,22 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         codes = self.maddness_.encode(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        table_weight, validation_rows = sample_weight, None
+        if fine_tuned and len(X) >= _MIN_ROWS_TO_HOLD_OUT:
+            # Rows on which the fine-tuning chooses its stopping epoch: the
+            # tables it starts from must not have seen them, or they win.
+            _, validation_rows = held_out_rows(
+                class_indices, _FINE_TUNING_HELD_OUT, self.random_state
+            )
+            table_weight = np.ones(len(X)) if sample_weight is None else sample_weight.copy()
+            table_weight[validation_rows] = 0.0
         tables, intercept, self.table_temperature_ = log_loss_tables(
             codes,
             class_indices,
             len(self.classes_),
             build_tables(self.maddness_.prototypes_, self.maddness_.weights_),
             self._intercept,
-            sample_weight,
+            table_weight,
         )
         if fine_tuned:
             thresholds, tables, intercept = fine_tune(
@@ -653,6 +670,7 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
                 tables,
                 intercept,
                 sample_weight=sample_weight,
+                validation_rows=validation_rows,
                 random_state=self.random_state,
             )
             # Before the tables: quantizing them reads which leaves the
@@ -710,7 +728,12 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             )
 
     def decision_function(self, X):
-        """Approximate decision values ``X @ coef_.T + intercept_``.
+        """Approximate decision values.
+
+        With ``table_objective="product"`` they approximate ``X @ coef_.T +
+        intercept_``; with the label objectives they are those of the
+        fitted tables. Rows that fall back (``fallback_loss``) get the inner
+        model's exact ``X @ coef_.T + intercept_``.
 
         Parameters
         ----------
@@ -722,8 +745,8 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             One column per class, or for a binary problem one value, the
             score of ``classes_[1]``, as the inner model returns. With
-            quantized tables (``quantize_luts=True``, the default, or
-            ``table_objective="log_loss"``) the 2-D array is column-major
+            quantized tables (``quantize_luts=True``, the default, or a
+            label ``table_objective``) the 2-D array is column-major
             (Fortran-ordered), as the compiled scan writes it one class at
             a time; ``np.ascontiguousarray`` gives a row-major copy where one
             is needed.
