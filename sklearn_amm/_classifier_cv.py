@@ -26,7 +26,7 @@ from sklearn.utils.validation import (
 
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
-from ._fallback import calibrate, exact_rows, held_out_rows, top_two_margin
+from ._fallback import calibrate, exact_rows, falls_back, held_out_rows
 from ._linear_model import (
     MaddnessClassifier,
     _classifier_links,
@@ -422,7 +422,7 @@ class MaddnessClassifierCV(
     def _decision_function(self, X):
         if self.best_estimator_ is None:
             return positional_call(self.estimator_.decision_function, X)
-        scores = self.best_estimator_._decision_function(X)
+        scores = self.best_estimator_._approximate_scores(X)
         exact_rows(
             scores, X, self.fallback_threshold_, self._exact_coef, self._exact_intercept
         )
@@ -499,10 +499,8 @@ class MaddnessClassifierCV(
         X = self._validate_rows(X)
         if self.best_estimator_ is None:
             return np.ones(X.shape[0], dtype=bool)
-        if not self.fallback_threshold_ > 0:
-            return np.zeros(X.shape[0], dtype=bool)
-        scores = self.best_estimator_._decision_function(X)
-        return ~(top_two_margin(scores) >= self.fallback_threshold_)
+        scores = self.best_estimator_._approximate_scores(X)
+        return falls_back(scores, self.fallback_threshold_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

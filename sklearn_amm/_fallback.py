@@ -54,6 +54,17 @@ def top_two_margin(scores):
     return first
 
 
+def falls_back(scores, threshold):
+    """Which rows have a top-two margin under ``threshold`` (0: none).
+
+    A NaN margin (a NaN score) falls back too: the exact product is then
+    what the inner model would have given for that row.
+    """
+    if not threshold > 0:
+        return np.zeros(scores.shape[0], dtype=bool)
+    return ~(top_two_margin(scores) >= threshold)
+
+
 def exact_rows(scores, X, threshold, coef, intercept):
     """Overwrite the scores of the rows of margin under ``threshold`` by exact ones.
 
@@ -78,10 +89,7 @@ def exact_rows(scores, X, threshold, coef, intercept):
     """
     if not threshold > 0:
         return np.empty(0, dtype=np.intp)
-    # A NaN margin (a NaN score) falls back too: the exact product is then
-    # what the inner model would have given for that row.
-    margin = top_two_margin(scores)
-    rows = np.flatnonzero(~(margin >= threshold))
+    rows = np.flatnonzero(falls_back(scores, threshold))
     if rows.size:
         gathered = X[rows]
         # The approximate scores read only the split columns, which the
@@ -167,7 +175,7 @@ def calibrate(scores, approx_correct, exact_correct, max_loss, sample_weight=Non
         if threshold == sorted_margin[k - 1]:
             threshold = float(np.nextafter(threshold, np.inf))
     # Rows falling back under this threshold on the held-out rows.
-    falls = ~(margin >= threshold) if threshold > 0 else np.zeros(n_rows, bool)
+    falls = ~(margin >= threshold) if threshold > 0 else np.zeros(n_rows, dtype=bool)
     fraction = float(weight[falls].sum() / total)
     kept = ~falls
     achieved = float(

@@ -41,8 +41,7 @@ def fine_tune(
     X, class_indices, n_classes, split_dims, thresholds, tables, intercept, *,
     sample_weight=None, n_epochs_soft=8, n_epochs_hard=4, batch_size=256,
     learning_rate_thresholds=0.05, learning_rate_tables=0.02,
-    tau_start=0.3, tau_end=0.02, validation_rows=None, random_state=None,
-    verbose=0,
+    tau_start=0.3, tau_end=0.02, random_state=None, verbose=0,
 ):
     """Fine-tune thresholds, tables and intercepts on the decision's log loss.
 
@@ -77,22 +76,10 @@ def fine_tune(
     tau_start, tau_end : float, default=0.3, 0.02
         Softness at the first and last soft step; the straight-through
         epochs use ``tau_end``.
-    validation_rows : ndarray of int, default=None
-        Rows held out from the gradient steps to choose when to stop: their
-        hard-tree log loss is measured before the first epoch and after
-        each one, and the parameters of the lowest are returned (the
-        starting ones if no epoch improves on them). With few rows per
-        table entry the trees and tables would otherwise fit the training
-        rows' noise (on 1,437 digits at 32 codebooks, fine-tuning without
-        it lost half a point to the product tables). The starting tables
-        must not have been fitted on these rows, or the start wins by
-        having seen them. None: every row trains, and the last epoch's
-        parameters are returned.
     random_state : int, RandomState instance or None, default=None
         Shuffles the minibatches.
     verbose : int, default=0
-        If positive, print each epoch's mean minibatch loss (and the held-out
-        loss).
+        If positive, print each epoch's mean minibatch loss.
 
     Returns
     -------
@@ -113,14 +100,7 @@ def fine_tune(
                          ">= 0 and 0 < tau_end <= tau_start.")
     weight = _check_inputs(X, class_indices, n_classes, split_dims, thr0, tables,
                            intercept, sample_weight)
-    held_out = np.zeros(len(weight), dtype=bool)
-    if validation_rows is not None:
-        held_out[np.asarray(validation_rows, dtype=np.intp)] = True
-    held_out &= weight > 0
-    rows = np.flatnonzero((weight > 0) & ~held_out)
-    held_out = np.flatnonzero(held_out)
-    if rows.size == 0:
-        raise ValueError("validation_rows leaves no row of positive weight to train on.")
+    rows = np.flatnonzero(weight > 0)
     # Mean weight 1 over the rows used: the learning rates then mean the same
     # with or without weights.
     weight = weight / weight[rows].mean()
@@ -135,16 +115,6 @@ def fine_tune(
     params = [u, tables, intercept]
     rates = [learning_rate_thresholds, learning_rate_tables, learning_rate_tables]
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    def snapshot():
-        thresholds = _current(thr0, trainable, scale, u, bounds)
-        return thresholds, tables.copy(), intercept.copy()
-
-    def held_out_loss(state):
-        return _held_out_loss(X, held_out, split_dims, class_indices, weight, *state,
-                              trainable)
-
-    best = snapshot() if held_out.size else None
-    best_loss = held_out_loss(best) if held_out.size else np.inf
     epoch_loss, clock = 0.0, time.perf_counter()
     for step, (epoch, batch, hard, tau, decay, last) in enumerate(_schedule(
         rows, check_random_state(random_state), n_epochs_soft, n_epochs_hard,
@@ -161,39 +131,13 @@ def fine_tune(
             _adam_step(param, grad, moment, rate * decay, step + 1)
         np.clip(u, u_low, u_high, out=u)
         epoch_loss += loss * len(batch)
-        if not last:
-            continue
-        message = ""
-        if held_out.size:
-            state = snapshot()
-            state_loss = held_out_loss(state)
-            message = f", held-out hard loss {state_loss:.4f}"
-            if state_loss < best_loss:
-                best, best_loss = state, state_loss
-        if verbose > 0:
+        if verbose > 0 and last:
             print(f"fine_tune epoch {epoch + 1}/{n_epochs_soft + n_epochs_hard} "
                   f"({'hard' if hard else 'soft'}, tau={tau:.3g}): mean loss "
-                  f"{epoch_loss / len(rows):.4f}{message}, "
-                  f"{time.perf_counter() - clock:.1f} s", flush=True)
-        epoch_loss = 0.0
-    if best is not None:
-        return best
+                  f"{epoch_loss / len(rows):.4f}, {time.perf_counter() - clock:.1f} s",
+                  flush=True)
+            epoch_loss = 0.0
     return _current(thr0, trainable, scale, u, bounds), tables, intercept
-
-
-def _held_out_loss(X, rows, split_dims, class_indices, weight, thresholds, tables,
-                   intercept, trainable):
-    """Mean weighted log loss of the hard trees on ``rows``, a chunk at a time."""
-    total = 0.0
-    widths = np.ones(thresholds.shape[:2])
-    for first in range(0, len(rows), _STATS_CHUNK_ROWS):
-        chunk = rows[first:first + _STATS_CHUNK_ROWS]
-        loss, *_ = _loss_and_gradients(
-            _split_values(X, chunk, split_dims), class_indices[chunk], weight[chunk],
-            thresholds, tables, intercept, widths, trainable, hard=True,
-        )
-        total += loss * len(chunk)
-    return total / weight[rows].sum()
 
 
 def _schedule(rows, rng, n_epochs_soft, n_epochs_hard, batch_size, tau_start,

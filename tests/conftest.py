@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 try:
     from hypothesis import settings
@@ -22,6 +23,20 @@ if settings is not None:
     settings.register_profile("default", max_examples=30, deadline=None)
     settings.register_profile("ci", max_examples=300, deadline=None)
     settings.load_profile(os.environ.get(HYPOTHESIS_PROFILE_VARIABLE, "default"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """BLAS on one thread for the whole run.
+
+    The inner models' fits (LogisticRegression's lbfgs on small arrays)
+    spin-wait with several BLAS threads on a busy two-core machine: a
+    digits fit took 10 s instead of 0.1 s. The package's own kernels run on
+    OpenMP, whose threads this leaves alone; tests of thread counts set
+    their own limits inside.
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @pytest.fixture(scope="session")

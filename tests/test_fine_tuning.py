@@ -185,31 +185,6 @@ def test_leaf_structure_is_kept(task):
     assert np.all((thr >= low) & (thr <= high) | ~finite)
 
 
-def test_held_out_rows_stop_at_the_best_epoch(task):
-    # Steps so large that every epoch ends worse than it started on rows the
-    # steps never saw: the starting parameters come back unchanged. (The
-    # starting tables were fitted on every row, held-out ones included, which
-    # only favours the start further.)
-    X, y, split_dims, thresholds, tables, intercept = task
-    held_out = np.arange(0, len(X), 10)
-    thr, new_tables, new_intercept = _fit(
-        task, learning_rate_thresholds=5.0, learning_rate_tables=5.0,
-        validation_rows=held_out,
-    )
-    assert_array_equal(thr, thresholds)
-    assert_array_equal(new_tables, tables)
-    assert_array_equal(new_intercept, intercept)
-    # With ordinary steps the held-out loss falls, and the result moves, to
-    # no worse a held-out loss than the last epoch's.
-    kept = _fit(task, validation_rows=held_out)
-    last = _fit(task, validation_rows=held_out, n_epochs_hard=0, n_epochs_soft=0)
-    assert not np.array_equal(kept[0], thresholds)
-    rows = held_out
-    assert _hard_log_loss(X[rows], y[rows], split_dims, *kept) < _hard_log_loss(
-        X[rows], y[rows], split_dims, *last
-    )
-
-
 def test_deterministic_under_random_state(task):
     first, second, other = _fit(task), _fit(task), _fit(task, random_state=1)
     for a, b in zip(first, second):
@@ -253,7 +228,6 @@ def test_integer_weights_are_repeated_rows(task):
     rows = np.arange(600)
     weight = np.random.default_rng(3).integers(1, 4, len(rows))
     repeated = np.repeat(rows, weight)
-    # No held-out rows: a row and its copies would be drawn apart.
     options = dict(FAST, batch_size=len(repeated), random_state=0)
     weighted = fine_tune(X[rows], y[rows], 3, split_dims, thresholds, tables,
                          intercept, sample_weight=weight.astype(float), **options)
@@ -316,11 +290,10 @@ def test_reads_only_the_split_columns():
 
 
 def test_verbose_prints_each_epoch(task, capsys):
-    _fit(task, verbose=1, validation_rows=np.arange(0, 3000, 10))
+    _fit(task, verbose=1)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 6
     assert "epoch 1/6 (soft" in lines[0] and "epoch 6/6 (hard" in lines[-1]
-    assert "held-out hard loss" in lines[0]
 
 
 @pytest.mark.parametrize(
@@ -338,7 +311,6 @@ def test_verbose_prints_each_epoch(task, capsys):
         (dict(nan=True), "NaN or infinity"),
         (dict(tau_end=0.5), "tau_end <= tau_start"),
         (dict(batch_size=0), "batch_size"),
-        (dict(validation_rows=np.arange(3000)), "no row of positive weight"),
     ],
 )
 def test_bad_input(task, change, match):

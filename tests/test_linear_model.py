@@ -383,3 +383,15 @@ def test_joblib_round_trip_of_a_fitted_pipeline():
     loaded = joblib.load(buffer)
     assert_array_equal(loaded.predict(X), pipe.predict(X))
     assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_auto_tables_fine_tune_only_with_enough_rows_per_entry():
+    X, y = easy_classification(3)  # 400 rows
+    few = MaddnessClassifier(LogisticRegression(), n_codebooks=8).fit(X, y)
+    assert few.table_objective_ == "product"  # 400 < 6 * 16 * 8
+    enough = MaddnessClassifier(LogisticRegression(), n_codebooks=4, random_state=0)
+    assert enough.fit(X, y).table_objective_ == "fine_tuned"  # 400 >= 384
+    # Rows of zero weight do not count.
+    weight = np.ones(len(X))
+    weight[:100] = 0
+    assert enough.fit(X, y, sample_weight=weight).table_objective_ == "product"
