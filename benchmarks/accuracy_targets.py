@@ -1,9 +1,9 @@
-"""Accuracy the user states, and the speed it leaves, on Fashion-MNIST.
+"""Accuracy of MaddnessClassifier's defaults on Fashion-MNIST, and with a scaler.
 
 Usage::
 
     tools/fetch_fashion_mnist.sh         # once: unpacks the training files
-    python benchmarks/accuracy_targets.py [--sections defaults fallback target standardized]
+    python benchmarks/accuracy_targets.py [--sections defaults standardized]
 
 The split and the head are those of ``benchmarks/fashion_mnist.py``:
 50,000 training and 10,000 validation rows of the training files
@@ -18,19 +18,14 @@ Sections:
     ``MaddnessClassifier(FrozenEstimator(head), n_codebooks=C)`` with
     nothing else changed, C in {8, 16, 32}, ``random_state`` 0 and 1 (the
     fine-tuning's minibatches), with the fit time.
-``fallback``
-    ``MaddnessClassifier(LogisticRegression(...), n_codebooks=C,
-    fallback_loss=0.003, random_state=0)``, C in {16, 32}: the inner model
-    is fitted by the wrapper, so its calibration copy learns without the
-    held-out rows. Loss, share of validation rows that fell back, speed.
-``target``
-    ``MaddnessClassifierCV(LogisticRegression(...), max_accuracy_loss=L,
-    random_state=0)`` for L = 1 and 0.3 points: what it chose, its own
-    held-out estimate, the validation loss and the speed.
 ``standardized``
     ``StandardScaler`` then the head, against pixels/255, on 20,000
     training / 10,000 validation rows of the training files, defaults at
     C = 16 and 32 and product tables beside them.
+
+The exact fallback (``fallback_loss``) and the target mode
+(``MaddnessClassifierCV``) are measured by ``benchmarks/accuracy_vs_speed.py``,
+on the same split, beside the other options.
 
 Speed: ``predict`` on the 10,000 validation rows against the exact head's
 ``predict`` on the same array, one thread (threadpoolctl), medians of 25
@@ -48,7 +43,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_amm import MaddnessClassifier, MaddnessClassifierCV
+from sklearn_amm import MaddnessClassifier
 from sklearn_amm.datasets import load_fashion_mnist_train
 
 N_REPEATS = 25
@@ -124,39 +119,6 @@ def defaults(exact, X_train, X_val, y_train, y_val, exact_acc):
         log(f"  speed C={C}: {speedups(clf, exact, X_val)}")
 
 
-def fallback(exact, X_train, X_val, y_train, y_val, exact_acc):
-    for C in (16, 32):
-        start = time.perf_counter()
-        clf = MaddnessClassifier(
-            head(), n_codebooks=C, fallback_loss=0.003, random_state=0
-        ).fit(X_train, y_train)
-        fit_s = time.perf_counter() - start
-        loss = 100 * (exact_acc - clf.score(X_val, y_val))
-        share = clf.fallback_mask(X_val).mean()
-        log(f"fallback_loss=0.003 C={C}: validation loss {loss:.2f} points, "
-            f"{100 * share:.1f}% of validation rows fell back (held-out "
-            f"{100 * clf.fallback_fraction_:.1f}%, estimate "
-            f"{100 * clf.validation_loss_:.2f}), fit {fit_s:.1f} s")
-        log(f"  speed: {speedups(clf, exact, X_val)}")
-
-
-def target(exact, X_train, X_val, y_train, y_val, exact_acc):
-    for max_loss in (0.01, 0.003):
-        start = time.perf_counter()
-        search = MaddnessClassifierCV(
-            head(), max_accuracy_loss=max_loss, random_state=0, verbose=1
-        ).fit(X_train, y_train)
-        fit_s = time.perf_counter() - start
-        loss = 100 * (exact_acc - search.score(X_val, y_val))
-        share = search.fallback_mask(X_val).mean()
-        log(f"target {100 * max_loss:.1f} points: chose C={search.n_codebooks_} "
-            f"{search.table_objective_}, held-out estimate "
-            f"{100 * search.validation_loss_:.2f}, validation loss {loss:.2f} points, "
-            f"{100 * share:.1f}% of validation rows fell back, measured speed-up "
-            f"at fit {search.speedup_:.1f}x, fit {fit_s:.1f} s")
-        log(f"  speed: {speedups(search, exact, X_val)}")
-
-
 def standardized():
     X_train, X_val, y_train, y_val = fashion_split(20000)
     scaler = StandardScaler().fit(X_train)
@@ -180,7 +142,8 @@ def standardized():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--sections", nargs="+", default=["defaults", "fallback", "target", "standardized"]
+        "--sections", nargs="+", choices=["defaults", "standardized"],
+        default=["defaults", "standardized"],
     )
     args = parser.parse_args()
     log(f"CPU: {cpu_name()}")
@@ -191,14 +154,12 @@ def main():
 
 
 def run(args):
-    if set(args.sections) - {"standardized"}:
+    if "defaults" in args.sections:
         X_train, X_val, y_train, y_val = fashion_split()
         exact = head().fit(X_train, y_train)
         exact_acc = exact.score(X_val, y_val)
         log(f"exact head: validation accuracy {100 * exact_acc:.2f}%")
-        for section in ("defaults", "fallback", "target"):
-            if section in args.sections:
-                globals()[section](exact, X_train, X_val, y_train, y_val, exact_acc)
+        defaults(exact, X_train, X_val, y_train, y_val, exact_acc)
     if "standardized" in args.sections:
         standardized()
 
