@@ -290,8 +290,10 @@ class MaddnessClassifierCV(
         learn, held_out = held_out_rows(
             y, float(self.validation_fraction), self.random_state
         )
+        # One copy of the learning rows for every candidate.
+        X_learn, y_learn = X[learn], y[learn]
         head = clone(self.estimator).fit(
-            X[learn], y[learn], **_check_method_params(X, fit_params, learn)
+            X_learn, y_learn, **_check_method_params(X, fit_params, learn)
         )
         rows, labels = X[held_out], y[held_out]
         held_weight = None if weight is None else weight[held_out]
@@ -314,7 +316,7 @@ class MaddnessClassifierCV(
                 n_codebooks=n_codebooks,
                 table_objective=objective,
                 random_state=self.random_state,
-            ).fit(X[learn], y[learn], sample_weight=learn_weight)
+            ).fit(X_learn, y_learn, sample_weight=learn_weight)
             scores = candidate.decision_function(rows)
             approx_correct = _labels_from_scores(candidate.classes_, scores) == labels
             calibration = calibrate(
