@@ -13,6 +13,8 @@ from sklearn.base import (
     clone,
 )
 from sklearn.frozen import FrozenEstimator
+from sklearn.kernel_approximation import Nystroem, RBFSampler, SkewedChi2Sampler
+from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
@@ -26,7 +28,12 @@ from sklearn.utils.validation import (
 
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
-from ._fallback import calibrate, exact_rows, falls_back, held_out_rows
+from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
+from ._kernel_approximation import (
+    MaddnessNystroem,
+    MaddnessRBFSampler,
+    MaddnessSkewedChi2Sampler,
+)
 from ._linear_model import (
     MaddnessClassifier,
     _classifier_links,
@@ -64,12 +71,52 @@ def _median_seconds(function):
     return float(np.median(times))
 
 
+# The kernel approximations a pipeline's step may be replaced by: the
+# MADDNESS wrappers take the same parameters, so they draw the same
+# random features.
+_SAMPLERS = {
+    RBFSampler: MaddnessRBFSampler,
+    SkewedChi2Sampler: MaddnessSkewedChi2Sampler,
+    Nystroem: MaddnessNystroem,
+}
+
+
+def _kernel_step(estimator):
+    """Index of the kernel approximation in a pipeline, or None for a linear model.
+
+    A pipeline must have exactly one step among ``_SAMPLERS``, followed by
+    steps that end with a classifier with ``decision_function``.
+    """
+    if not isinstance(estimator, Pipeline):
+        return None
+    indices = [
+        i for i, (_, step) in enumerate(estimator.steps) if type(step) in _SAMPLERS
+    ]
+    if len(indices) != 1:
+        raise ValueError(
+            "A pipeline given to MaddnessClassifierCV must hold exactly one of "
+            f"{', '.join(cls.__name__ for cls in _SAMPLERS)}, whose product "
+            f"MADDNESS approximates; this one holds {len(indices)}."
+        )
+    return indices[0]
+
+
+def _proba_links(model):
+    """The ``(proba, log_proba)`` links of a fitted candidate, or raise AttributeError."""
+    if isinstance(model, Pipeline):
+        return _links(model.steps[-1][1])
+    return _classifier_links(model)
+
+
 def _has_proba(self):
     """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
     if hasattr(self, "estimator_"):
         if self.best_estimator_ is None:
             return hasattr(self.estimator_, "predict_proba")
-        _classifier_links(self.best_estimator_)
+        _proba_links(self.best_estimator_)
+        return True
+    if isinstance(self.estimator, Pipeline):
+        _links(self.estimator.steps[-1][1])
         return True
     if all(objective in _LABEL_OBJECTIVES for objective in self.table_objectives):
         return True
@@ -103,9 +150,17 @@ class MaddnessClassifierCV(
     Parameters
     ----------
     estimator : estimator object
-        A linear classifier, as for :class:`MaddnessClassifier`. An unfitted
-        one is fitted on the learning rows for the search (so the held-out
-        rows are new to it, as test rows are) and on all rows at the end; a
+        A linear classifier, as for :class:`MaddnessClassifier`, or a
+        :class:`~sklearn.pipeline.Pipeline` holding one kernel approximation
+        (``RBFSampler``, ``SkewedChi2Sampler`` or ``Nystroem``) and ending
+        with a classifier. For a pipeline, each candidate replaces the
+        sampler by its MADDNESS wrapper (same parameters, so the same random
+        features) with ``n_codebooks`` codebooks and fits the pipeline, whose
+        classifier then learns from the approximate features; rows that fall
+        back get the exact pipeline's decision values, and
+        ``table_objectives`` is not used. An unfitted estimator is fitted
+        on the learning rows for the search (so the held-out rows are new to
+        it, as test rows are) and on all rows at the end; a
         :class:`~sklearn.frozen.FrozenEstimator` is used as is, and if it was
         fitted on the held-out rows the measured loss is pessimistic.
 
@@ -140,15 +195,16 @@ class MaddnessClassifierCV(
         The inner classifier fitted on all rows (the FrozenEstimator itself
         if one was given).
 
-    best_estimator_ : MaddnessClassifier or None
-        The chosen configuration fitted on all rows, or None when the exact
-        model is kept.
+    best_estimator_ : MaddnessClassifier, Pipeline or None
+        The chosen configuration fitted on all rows (for a pipeline, the
+        pipeline with the MADDNESS sampler), or None when the exact model is
+        kept.
 
     n_codebooks_ : int or None
         Chosen number of codebooks (None: exact model).
 
     table_objective_ : str or None
-        Chosen table objective (None: exact model).
+        Chosen table objective (None: exact model, or a pipeline).
 
     fallback_threshold_ : float
         Rows whose top-two approximate margin is below it are scored
@@ -256,7 +312,39 @@ class MaddnessClassifierCV(
         if not objectives:
             raise ValueError("table_objectives must not be empty.")
         codebooks = sorted({min(int(v), n_features) for v in values.tolist()})
+        if _kernel_step(self.estimator) is not None:
+            objectives = [None]
         return [(c, objective) for objective in objectives for c in codebooks]
+
+    def _candidate(self, head, n_codebooks, objective):
+        """An unfitted candidate: MADDNESS around the fitted ``head``."""
+        index = _kernel_step(self.estimator)
+        if index is None:
+            return MaddnessClassifier(
+                FrozenEstimator(head),
+                n_codebooks=n_codebooks,
+                table_objective=objective,
+                random_state=self.random_state,
+            )
+        pipeline = clone(self.estimator)
+        name, sampler = pipeline.steps[index]
+        pipeline.steps[index] = (
+            name,
+            _SAMPLERS[type(sampler)](**sampler.get_params(), n_codebooks=n_codebooks),
+        )
+        return pipeline
+
+    @staticmethod
+    def _exact_scores(model):
+        """The exact decision values of rows, for the rows that fall back."""
+        if isinstance(model, Pipeline):
+            return lambda rows: positional_call(model.decision_function, rows)
+        coef = _dense_coef(model)
+        intercept = np.broadcast_to(
+            np.asarray(getattr(model, "intercept_", 0.0), dtype=np.float64),
+            coef.shape[:1],
+        )
+        return linear_scores(coef, intercept)
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -300,24 +388,16 @@ class MaddnessClassifierCV(
         learn_weight = None if weight is None else weight[learn]
         exact_correct = np.asarray(positional_call(head.predict, rows)) == labels
         exact_seconds = _median_seconds(lambda: positional_call(head.predict, rows))
-        coef = _dense_coef(head)
-        intercept = np.broadcast_to(
-            np.asarray(getattr(head, "intercept_", 0.0), dtype=np.float64),
-            coef.shape[:1],
-        )
+        exact_scores = self._exact_scores(head)
         max_loss = float(self.max_accuracy_loss)
         results = []
         finished = set()
         for n_codebooks, objective in candidates:
             if objective in finished:
                 continue
-            candidate = MaddnessClassifier(
-                FrozenEstimator(head),
-                n_codebooks=n_codebooks,
-                table_objective=objective,
-                random_state=self.random_state,
-            ).fit(X_learn, y_learn, sample_weight=learn_weight)
-            scores = candidate.decision_function(rows)
+            candidate = self._candidate(head, n_codebooks, objective)
+            candidate.fit(X_learn, y_learn, **_check_method_params(X, fit_params, learn))
+            scores = positional_call(candidate.decision_function, rows)
             approx_correct = _labels_from_scores(candidate.classes_, scores) == labels
             calibration = calibrate(
                 scores,
@@ -328,8 +408,8 @@ class MaddnessClassifierCV(
             )
 
             def predict(candidate=candidate, threshold=calibration.threshold):
-                scores = candidate.decision_function(rows)
-                exact_rows(scores, rows, threshold, coef, intercept)
+                scores = positional_call(candidate.decision_function, rows)
+                exact_rows(scores, rows, threshold, exact_scores)
                 return _labels_from_scores(candidate.classes_, scores)
 
             seconds = _median_seconds(predict)
@@ -347,7 +427,7 @@ class MaddnessClassifierCV(
             results.append(result)
             if self.verbose:
                 print(
-                    f"[MaddnessClassifierCV] C={n_codebooks} {objective}: loss "
+                    f"[MaddnessClassifierCV] C={n_codebooks} {objective or ''}: loss "
                     f"{100 * calibration.loss_without_fallback:.2f} points, with "
                     f"{100 * calibration.fraction:.1f}% of rows exact "
                     f"{100 * calibration.loss:.2f}; speed-up "
@@ -366,11 +446,6 @@ class MaddnessClassifierCV(
         eligible = [r for r in results if r["meets_target"] and r["speedup"] > 1.0]
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         self.classes_ = self.estimator_.classes_
-        self._exact_coef = _dense_coef(self.estimator_)
-        self._exact_intercept = np.broadcast_to(
-            np.asarray(getattr(self.estimator_, "intercept_", 0.0), dtype=np.float64),
-            self._exact_coef.shape[:1],
-        ).copy()
         if not eligible:
             warnings.warn(
                 f"No configuration lost at most {100 * max_loss:.2f} accuracy points "
@@ -386,17 +461,15 @@ class MaddnessClassifierCV(
             return self
         best = max(eligible, key=lambda r: r["speedup"])
         self.n_codebooks_ = int(best["n_codebooks"])
-        self.table_objective_ = str(best["table_objective"])
+        objective = best["table_objective"]
+        self.table_objective_ = None if objective is None else str(objective)
         self.fallback_threshold_ = float(best["fallback_threshold"])
         self.fallback_fraction_ = float(best["fallback_fraction"])
         self.validation_loss_ = float(best["loss"])
         self.speedup_ = float(best["speedup"])
-        self.best_estimator_ = MaddnessClassifier(
-            FrozenEstimator(self.estimator_),
-            n_codebooks=self.n_codebooks_,
-            table_objective=self.table_objective_,
-            random_state=self.random_state,
-        ).fit(X, y, sample_weight=weight)
+        self.best_estimator_ = self._candidate(
+            self.estimator_, self.n_codebooks_, self.table_objective_
+        ).fit(X, y, **fit_params)
         return self
 
     def _validate_rows(self, X):
@@ -424,9 +497,9 @@ class MaddnessClassifierCV(
     def _decision_function(self, X):
         if self.best_estimator_ is None:
             return positional_call(self.estimator_.decision_function, X)
-        scores = self.best_estimator_._approximate_scores(X)
+        scores = positional_call(self.best_estimator_.decision_function, X)
         exact_rows(
-            scores, X, self.fallback_threshold_, self._exact_coef, self._exact_intercept
+            scores, X, self.fallback_threshold_, self._exact_scores(self.estimator_)
         )
         return scores
 
@@ -461,7 +534,7 @@ class MaddnessClassifierCV(
         check_is_fitted(self)
         if self.best_estimator_ is None:
             return positional_call(self.estimator_.predict_proba, self._validate_rows(X))
-        proba_link, _ = _classifier_links(self.best_estimator_)
+        proba_link, _ = _proba_links(self.best_estimator_)
         return proba_link(self.decision_function(X))
 
     @available_if(_has_proba)
@@ -481,7 +554,7 @@ class MaddnessClassifierCV(
         if self.best_estimator_ is None:
             rows = self._validate_rows(X)
             return positional_call(self.estimator_.predict_log_proba, rows)
-        _, log_link = _classifier_links(self.best_estimator_)
+        _, log_link = _proba_links(self.best_estimator_)
         return log_link(self.predict_proba(X))
 
     def fallback_mask(self, X):
@@ -501,7 +574,7 @@ class MaddnessClassifierCV(
         X = self._validate_rows(X)
         if self.best_estimator_ is None:
             return np.ones(X.shape[0], dtype=bool)
-        scores = self.best_estimator_._approximate_scores(X)
+        scores = positional_call(self.best_estimator_.decision_function, X)
         return falls_back(scores, self.fallback_threshold_)
 
     def __sklearn_tags__(self):

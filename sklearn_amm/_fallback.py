@@ -65,11 +65,20 @@ def falls_back(scores, threshold):
     return ~(top_two_margin(scores) >= threshold)
 
 
-def exact_rows(scores, X, threshold, coef, intercept):
+def linear_scores(coef, intercept):
+    """The exact scores ``rows @ coef.T + intercept``, in the rows' dtype (BLAS)."""
+
+    def scores(rows):
+        return rows @ coef.T.astype(rows.dtype, copy=False) + intercept
+
+    return scores
+
+
+def exact_rows(scores, X, threshold, exact_scores):
     """Overwrite the scores of the rows of margin under ``threshold`` by exact ones.
 
-    Only the falling-back rows of ``X`` are read (gathered, then multiplied
-    with BLAS in ``X``'s dtype); the other rows are not touched again.
+    Only the falling-back rows of ``X`` are read again (gathered, then
+    scored by ``exact_scores``); the other rows are not touched.
 
     Parameters
     ----------
@@ -79,8 +88,9 @@ def exact_rows(scores, X, threshold, coef, intercept):
         The rows the scores are of, validated.
     threshold : float
         Rows whose top-two margin is below it fall back; 0 means none.
-    coef : ndarray of shape (n_outputs, n_features)
-    intercept : ndarray of shape (n_outputs,)
+    exact_scores : callable
+        The exact model's decision values of a 2-D array of rows, e.g.
+        :func:`linear_scores`.
 
     Returns
     -------
@@ -95,7 +105,7 @@ def exact_rows(scores, X, threshold, coef, intercept):
         # The approximate scores read only the split columns, which the
         # encoder checked; the exact product reads every value of these rows.
         assert_all_finite(gathered, input_name="X")
-        exact = gathered @ coef.T.astype(X.dtype, copy=False) + intercept
+        exact = np.asarray(exact_scores(gathered))
         if scores.ndim == 1:
             scores[rows] = exact.ravel()
         else:

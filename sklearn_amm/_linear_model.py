@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._decision_tables import class_indices_of, log_loss_tables
-from ._fallback import calibrate, exact_rows, falls_back, held_out_rows
+from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
 from ._constraints import NumberInterval
 from ._fine_tuning import fine_tune
 from ._kernels._argmax import column_argmax
@@ -763,7 +763,10 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
     def _decision_function(self, X):
         scores = self._approximate_scores(X)
         exact_rows(
-            scores, X, self.fallback_threshold_, self._exact_coef, self._exact_intercept
+            scores,
+            X,
+            self.fallback_threshold_,
+            linear_scores(self._exact_coef, self._exact_intercept),
         )
         return scores
 

@@ -154,3 +154,50 @@ def test_codebooks_above_the_feature_count_are_lowered():
         max_accuracy_loss=0.5, random_state=0,
     ).fit(X, y)
     assert set(search.cv_results_["n_codebooks"]) <= {2, 3}
+
+
+def test_kernel_pipeline_candidates_replace_the_sampler(digits):
+    from sklearn.kernel_approximation import RBFSampler
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_amm import MaddnessRBFSampler
+
+    X_train, X_test, y_train, _ = digits
+    pipeline = make_pipeline(
+        RBFSampler(gamma=0.02, n_components=200, random_state=0),
+        LogisticRegression(max_iter=1000),
+    )
+    calls = iter(range(1, 1000))
+
+    def fake_seconds(function):
+        function()
+        return 1.0 / next(calls)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_classifier_cv, "_median_seconds", fake_seconds)
+        search = MaddnessClassifierCV(
+            pipeline, max_accuracy_loss=0.01, n_codebooks=(4, 8), random_state=0
+        ).fit(X_train, y_train)
+    assert search.table_objective_ is None
+    best = search.best_estimator_
+    sampler = best.steps[0][1]
+    assert isinstance(sampler, MaddnessRBFSampler)
+    assert sampler.n_codebooks == search.n_codebooks_
+    assert (sampler.gamma, sampler.n_components) == (0.02, 200)
+    mask = search.fallback_mask(X_test)
+    predicted = search.predict(X_test)
+    if mask.any():
+        assert_array_equal(predicted[mask], search.estimator_.predict(X_test[mask]))
+    assert_array_equal(predicted[~mask], best.predict(X_test[~mask]))
+    proba = search.predict_proba(X_test)
+    assert_array_equal(search.classes_[proba.argmax(axis=1)], predicted)
+
+
+def test_pipeline_without_one_kernel_approximation_is_an_error(digits):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X_train, _, y_train, _ = digits
+    search = MaddnessClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()))
+    with pytest.raises(ValueError, match="exactly one of RBFSampler"):
+        search.fit(X_train, y_train)

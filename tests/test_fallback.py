@@ -12,7 +12,13 @@ from sklearn.svm import LinearSVC
 from sklearn.model_selection import train_test_split
 
 from sklearn_amm import MaddnessClassifier
-from sklearn_amm._fallback import calibrate, exact_rows, held_out_rows, top_two_margin
+from sklearn_amm._fallback import (
+    calibrate,
+    exact_rows,
+    held_out_rows,
+    linear_scores,
+    top_two_margin,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +70,12 @@ def test_exact_rows_overwrites_only_the_uncertain_rows():
     coef, intercept = rng.normal(size=(3, 6)), rng.normal(size=3)
     scores = rng.normal(size=(50, 3))
     before = scores.copy()
-    rows = exact_rows(scores, X, 0.5, coef, intercept)
+    rows = exact_rows(scores, X, 0.5, linear_scores(coef, intercept))
     uncertain = top_two_margin(before) < 0.5
     assert_array_equal(rows, np.flatnonzero(uncertain))
     assert_array_equal(scores[~uncertain], before[~uncertain])
     assert_allclose(scores[uncertain], X[uncertain] @ coef.T + intercept, rtol=1e-5)
-    assert exact_rows(scores, X, 0.0, coef, intercept).size == 0
+    assert exact_rows(scores, X, 0.0, linear_scores(coef, intercept)).size == 0
 
 
 def test_held_out_rows_are_stratified_and_disjoint():
