@@ -47,17 +47,25 @@ def test_calibration_takes_the_smallest_fallback_that_holds_from_there_on():
     approx[[1, 6]] = False
     exact = np.ones(10, bool)
     exact[3] = False
+    exact_estimate = {"n_standard_errors": 0.0}
     # Without fallback: 2 rows lost, 1 gained.
     assert calibrate(scores, approx, exact, None).loss == pytest.approx(0.1)
     # 0.1 is met with no fallback at all.
-    assert calibrate(scores, approx, exact, 0.1).threshold == 0.0
+    assert calibrate(scores, approx, exact, 0.1, **exact_estimate).threshold == 0.0
     # 0.0 is met once rows 0..6 fall back; rows 0..1 alone dip to
     # 0.0 by luck of row 3 and are not taken.
-    calibration = calibrate(scores, approx, exact, 0.0)
+    calibration = calibrate(scores, approx, exact, 0.0, **exact_estimate)
     assert calibration.threshold == 7.0
     assert calibration.fraction == pytest.approx(0.7)
     assert calibration.loss == 0.0
     assert calibration.loss_without_fallback == pytest.approx(0.1)
+    # With one standard error, 0.1 is no longer met without fallback: the
+    # three differing rows give sqrt(3) / 10 = 0.17 of error.
+    with_margin = calibrate(scores, approx, exact, 0.1)
+    assert with_margin.threshold > 0.0
+    assert with_margin.loss + np.sqrt(
+        np.sum(np.isin(np.arange(10), [1, 3, 6]) & (scores >= with_margin.threshold))
+    ) / 10 <= 0.1 + 1e-12
     # Weights count like repeated rows.
     weight = np.ones(10)
     weight[6] = 3.0
