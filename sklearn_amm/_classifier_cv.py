@@ -135,10 +135,11 @@ class MaddnessClassifierCV(
     rows (stratified), fits the inner model and, for each number of
     codebooks and table objective, a MaddnessClassifier on the other rows,
     then measures on the held-out rows the accuracy lost against the exact
-    model and the time of ``predict``. With ``fallback=True`` each
-    candidate also gets the smallest exact fallback (see
-    ``MaddnessClassifier``'s ``fallback_loss``) that meets the target, and
-    its time includes the rows that fall back. The candidate of the best
+    model and the time of ``predict``. A candidate meets the target when
+    that loss plus one standard error of the estimate is within it. With
+    ``fallback=True`` each candidate also gets the smallest exact fallback
+    (see ``MaddnessClassifier``'s ``fallback_loss``) that meets the target,
+    and its time includes the rows that fall back. The candidate of the best
     measured speed-up among those meeting the target is refitted on all
     rows, the inner model too, keeping its fallback threshold.
 
@@ -422,7 +423,7 @@ class MaddnessClassifierCV(
                 fallback_threshold=calibration.threshold,
                 predict_seconds=seconds,
                 speedup=exact_seconds / seconds,
-                meets_target=calibration.loss <= max_loss + 1e-12,
+                meets_target=calibration.loss_bound <= max_loss + 1e-12,
             )
             results.append(result)
             if self.verbose:

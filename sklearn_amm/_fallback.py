@@ -128,12 +128,15 @@ class Calibration:
         fallback, as a fraction (0.01 is one point).
     loss_without_fallback : float
         The same with no row falling back.
+    loss_bound : float
+        ``loss`` plus the standard errors asked for: what met the target.
     """
 
     threshold: float
     fraction: float
     loss: float
     loss_without_fallback: float
+    loss_bound: float
 
 
 def calibrate(
@@ -182,13 +185,13 @@ def calibrate(
     # their approximate class; loss[n_rows] = 0 (every row exact).
     loss = np.append(np.cumsum(gain[::-1])[::-1], 0.0) / total
     loss_without = float(loss[0])
-    if max_loss is None:
-        return Calibration(0.0, 0.0, loss_without, loss_without)
     # Standard error of loss[k], a weighted sum of per-row differences in
     # {-1, 0, 1}: the square root of the sum of their squares (about the
     # number of rows the two models disagree on), over the total weight.
     squares = np.append(np.cumsum((gain**2)[::-1])[::-1], 0.0)
     bound = loss + n_standard_errors * np.sqrt(squares) / total
+    if max_loss is None:
+        return Calibration(0.0, 0.0, loss_without, loss_without, float(bound[0]))
     # The smallest k from which on every larger fallback meets the target.
     too_high = np.flatnonzero(bound > max_loss + 1e-12)
     k = 0 if too_high.size == 0 else int(too_high[-1]) + 1
@@ -207,11 +210,14 @@ def calibrate(
     falls = ~(margin >= threshold) if threshold > 0 else np.zeros(n_rows, dtype=bool)
     fraction = float(weight[falls].sum() / total)
     kept = ~falls
-    achieved = float(
-        ((exact_correct[kept].astype(float) - approx_correct[kept]) * weight[kept]).sum()
-        / total
+    differences = (exact_correct[kept].astype(float) - approx_correct[kept]) * weight[kept]
+    achieved = float(differences.sum() / total)
+    achieved_bound = achieved + n_standard_errors * float(
+        np.sqrt((differences**2).sum()) / total
     )
-    return Calibration(max(threshold, 0.0), fraction, achieved, loss_without)
+    return Calibration(
+        max(threshold, 0.0), fraction, achieved, loss_without, achieved_bound
+    )
 
 
 def held_out_rows(y, validation_fraction, random_state):

@@ -412,8 +412,10 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
         threshold on held-out training rows: a copy of this classifier,
         inner model included (a FrozenEstimator is shared as is), is fitted
         on the other rows, and the threshold is the smallest that keeps its
-        loss on the held-out rows within ``fallback_loss``; then the
-        classifier is fitted on all rows with that threshold. The loss is
+        loss on the held-out rows, plus one standard error of that estimate
+        (so that new rows meet the target more often than not), within
+        ``fallback_loss``; then the classifier is fitted on all rows with
+        that threshold. The loss is
         measured against labels, so an inner model given already fitted on
         the held-out rows makes it pessimistic (more rows fall back than
         needed); give the unfitted model for an unbiased calibration.
