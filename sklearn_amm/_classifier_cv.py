@@ -18,13 +18,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
-from threadpoolctl import threadpool_limits
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
+from threadpoolctl import threadpool_limits
 
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
@@ -35,6 +35,7 @@ from ._kernel_approximation import (
     MaddnessSkewedChi2Sampler,
 )
 from ._linear_model import (
+    _LABEL_OBJECTIVES,
     MaddnessClassifier,
     _classifier_links,
     _dense_coef,
@@ -49,9 +50,6 @@ from .exceptions import AccuracyTargetWarning
 # Timings of each candidate on the held-out rows: the median of this many
 # runs, after one run that pages in its buffers.
 _N_TIMINGS = 5
-# Table objectives whose tables are fitted to the labels: they need every
-# class among the learning rows, and make predict_proba exist.
-_LABEL_OBJECTIVES = ("log_loss", "fine_tuned")
 
 
 def _median_seconds(function):
