@@ -200,3 +200,25 @@ def test_frozen_model_is_shared_by_the_calibration(digits):
     assert clf.validation_loss_ <= 0.005
     mask = clf.fallback_mask(X_test)
     assert_array_equal(clf.predict(X_test)[mask], head.predict(X_test[mask]))
+
+
+def test_non_finite_value_in_a_falling_back_row_is_an_error(digits):
+    # The approximate scores read only the split columns; the exact product
+    # of a falling-back row reads all of them, so a NaN elsewhere must raise
+    # rather than give a NaN score.
+    X_train, X_test, y_train, _ = digits
+    clf = MaddnessClassifier(
+        LogisticRegression(max_iter=1000), n_codebooks=4, table_objective="product",
+        fallback_loss=0.0, random_state=0,
+    ).fit(X_train, y_train)
+    row = np.flatnonzero(clf.fallback_mask(X_test))[0]
+    unread = np.setdiff1d(np.arange(X_test.shape[1]), clf.maddness_.split_dims_)
+    rows = X_test.copy()
+    rows[row, unread[0]] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.predict(rows)
+    # In a row that keeps its approximate score, such a value is never read.
+    kept = np.flatnonzero(~clf.fallback_mask(X_test))[0]
+    rows = X_test.copy()
+    rows[kept, unread[0]] = np.nan
+    assert_array_equal(clf.predict(rows), clf.predict(X_test))
