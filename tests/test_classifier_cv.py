@@ -1,5 +1,6 @@
 """MaddnessClassifierCV: the fastest configuration within an accuracy target."""
 
+import contextlib
 import pickle
 
 import numpy as np
@@ -20,6 +21,24 @@ def digits():
     return train_test_split(X / 16.0, y, test_size=0.3, stratify=y, random_state=0)
 
 
+@contextlib.contextmanager
+def fixed_timings():
+    """The exact model takes 1 s, the k-th candidate 1 / (k + 1) s.
+
+    The choice tested must not depend on the machine's load: later
+    candidates look faster, so the choice is the last one meeting the target.
+    """
+    calls = iter(range(1, 1000))
+
+    def fake_seconds(function):
+        function()
+        return 1.0 / next(calls)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_classifier_cv, "_median_seconds", fake_seconds)
+        yield
+
+
 @pytest.fixture(scope="module")
 def wide():
     """Rows wide enough for MADDNESS to beat the exact product."""
@@ -32,21 +51,9 @@ def wide():
 
 @pytest.fixture(scope="module")
 def searched(wide):
-    """A search whose timings are fixed: the choice must not depend on the load.
-
-    The exact model is timed first (1 s), then each candidate: the k-th
-    takes 1 / (k + 1) s, so later candidates look faster and the choice is
-    the last candidate that meets the target.
-    """
+    """A search whose timings are fixed (see ``fixed_timings``)."""
     X_train, _, y_train, _ = wide
-    calls = iter(range(1, 1000))
-
-    def fake_seconds(function):
-        function()
-        return 1.0 / next(calls)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_classifier_cv, "_median_seconds", fake_seconds)
+    with fixed_timings():
         return MaddnessClassifierCV(
             LogisticRegression(max_iter=1000),
             max_accuracy_loss=0.01,
@@ -167,14 +174,7 @@ def test_kernel_pipeline_candidates_replace_the_sampler(digits):
         RBFSampler(gamma=0.02, n_components=200, random_state=0),
         LogisticRegression(max_iter=1000),
     )
-    calls = iter(range(1, 1000))
-
-    def fake_seconds(function):
-        function()
-        return 1.0 / next(calls)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_classifier_cv, "_median_seconds", fake_seconds)
+    with fixed_timings():
         search = MaddnessClassifierCV(
             pipeline, max_accuracy_loss=0.01, n_codebooks=(4, 8), random_state=0
         ).fit(X_train, y_train)
