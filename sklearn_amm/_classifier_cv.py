@@ -39,6 +39,7 @@ from ._linear_model import (
     MaddnessClassifier,
     _classifier_links,
     _dense_coef,
+    _dense_intercept,
     _labels_from_scores,
     _links,
 )
@@ -339,11 +340,7 @@ class MaddnessClassifierCV(
         if isinstance(model, Pipeline):
             return lambda rows: positional_call(model.decision_function, rows)
         coef = _dense_coef(model)
-        intercept = np.broadcast_to(
-            np.asarray(getattr(model, "intercept_", 0.0), dtype=np.float64),
-            coef.shape[:1],
-        )
-        return linear_scores(coef, intercept)
+        return linear_scores(coef, _dense_intercept(model, len(coef)))
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -475,6 +472,17 @@ class MaddnessClassifierCV(
         # The exact model reads every value of every row.
         return validate_rows(self, X, check_finite=self.best_estimator_ is None)
 
+    def _fallen_row_scores(self):
+        """The exact decision values of the rows that fall back.
+
+        A linear model's coefficients are read from ``best_estimator_``,
+        which densified them at fit, rather than again at every call.
+        """
+        best = self.best_estimator_
+        if isinstance(best, Pipeline):
+            return self._exact_scores(self.estimator_)
+        return linear_scores(best._exact_coef, best._exact_intercept)
+
     def decision_function(self, X):
         """Decision values: approximate, exact for the rows that fall back.
 
@@ -498,7 +506,7 @@ class MaddnessClassifierCV(
             return positional_call(self.estimator_.decision_function, X)
         scores = positional_call(self.best_estimator_.decision_function, X)
         exact_rows(
-            scores, X, self.fallback_threshold_, self._exact_scores(self.estimator_)
+            scores, X, self.fallback_threshold_, self._fallen_row_scores()
         )
         return scores
 

@@ -235,6 +235,12 @@ def _dense_coef(estimator):
     return coef.reshape(1, -1) if coef.ndim == 1 else coef
 
 
+def _dense_intercept(estimator, n_outputs):
+    """``intercept_`` as a float64 array of shape (n_outputs,); 0 where there is none."""
+    intercept = np.asarray(getattr(estimator, "intercept_", 0.0), dtype=np.float64)
+    return np.broadcast_to(intercept, (n_outputs,)).copy()
+
+
 class _BaseMaddnessLinearModel(
     VersionedStateMixin,
     DocLinkMixin,
@@ -287,11 +293,9 @@ class _BaseMaddnessLinearModel(
                 "only linear models can be wrapped."
             )
         coef = _dense_coef(self.estimator_)
-        # Models without an intercept_ attribute have none.
-        intercept = np.asarray(
-            getattr(self.estimator_, "intercept_", 0.0), dtype=np.float64
-        )
         self._check_coef_shape(coef, X.shape[1])
+        # Models without an intercept_ attribute have none.
+        intercept = _dense_intercept(self.estimator_, len(coef))
         rows = X[:_N_CHECK_ROWS]
         output = positional_call(getattr(self.estimator_, self._linear_method), rows)
         check_affine_match(
@@ -302,10 +306,10 @@ class _BaseMaddnessLinearModel(
             f"The {self._linear_method} of {type(unfrozen(self.estimator_)).__name__}",
         )
         self._check_prediction_rule(rows, output)
-        self._intercept = np.broadcast_to(intercept, coef.shape[:1]).copy()
+        self._intercept = intercept
         # The exact product, for the rows that fall back to it.
         self._exact_coef = coef
-        self._exact_intercept = self._intercept.copy()
+        self._exact_intercept = intercept.copy()
         self.maddness_ = self._fit_maddness(X, coef.T, fit_params.get("sample_weight"))
         return X
 
@@ -703,10 +707,9 @@ class MaddnessClassifier(ClassifierMixin, _BaseMaddnessLinearModel):
             )
             estimator = state["estimator_"]
             state["_exact_coef"] = _dense_coef(estimator)
-            state["_exact_intercept"] = np.broadcast_to(
-                np.asarray(getattr(estimator, "intercept_", 0.0), dtype=np.float64),
-                state["_exact_coef"].shape[:1],
-            ).copy()
+            state["_exact_intercept"] = _dense_intercept(
+                estimator, len(state["_exact_coef"])
+            )
         return state
 
     def _check_coef_shape(self, coef, n_features):
