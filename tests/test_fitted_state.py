@@ -18,6 +18,7 @@ from sklearn.svm import LinearSVC
 
 from sklearn_amm import (
     MaddnessClassifier,
+    MaddnessClassifierCV,
     MaddnessNystroem,
     MaddnessProjection,
     MaddnessRBFSampler,
@@ -26,6 +27,7 @@ from sklearn_amm import (
     MaddnessTransformer,
     _persistence,
 )
+from sklearn_amm._estimators import all_estimators
 
 N_FEATURES = 12
 # Options every MADDNESS parameter is fitted with in the "other" variants,
@@ -76,6 +78,13 @@ def _variants():
         ),
         "projection": MaddnessProjection(PCA(n_components=3), **small),
     }
+
+
+# MaddnessClassifierCV is not among these cases yet (test_classifier_cv.py
+# checks it); it is named so that this gap is the only one.
+def test_variants_hold_every_estimator_class():
+    classes = {type(estimator) for estimator in _variants().values()}
+    assert classes | {MaddnessClassifierCV} == set(all_estimators())
 
 
 # Values to set after fit; the first one different from the fitted value is
