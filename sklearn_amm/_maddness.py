@@ -434,29 +434,6 @@ class MaddnessTransformer(
         """
         self._split_column_range = split_column_range(X, self.split_dims_)
 
-    def _upgrade_state(self, state):
-        """Derive the resolved values that a state saved before them lacks.
-
-        The table options are read from the fitted tables themselves (the
-        dtype of ``luts_``, the shape of ``lut_offsets_``), which is what
-        transform must agree with; the aggregation, which the tables do not
-        show, from the parameter saved in the same state. The training
-        range cannot be recovered: :meth:`score` then skips its range check.
-        """
-        state = super()._upgrade_state(state)
-        if "luts_" not in state or "_quantize_luts" in state:
-            return state
-        quantized = state["luts_"].dtype == np.uint8
-        state["_quantize_luts"] = bool(quantized)
-        state["_aggregation"] = str(state["aggregation"])
-        if quantized:
-            per_output = np.ndim(state["lut_offsets_"]) == 2
-            state["_lut_scaling"] = "per_output" if per_output else "shared"
-        else:
-            state["_lut_scaling"] = str(state["lut_scaling"])
-        state["n_codebooks_"] = int(state["n_codebooks_"])
-        return state
-
     def _set_tables(self, tables):
         """Store the float tables, quantized or not, and what transform derives.
 
@@ -595,14 +572,10 @@ class MaddnessTransformer(
         tables, multiplier, shift = self._scan_constants(dtype)
         if offset is not None:
             shift = shift + offset.astype(dtype, copy=False)
-        thresholds = getattr(self, "_encoder_thresholds", None)
-        thresholds = (
-            self.split_thresholds_ if thresholds is None else thresholds[X.dtype.type]
-        )
         Y_hat = encode_and_aggregate_dequantized(
             X,
             self.split_dims_,
-            thresholds,
+            self._encoder_thresholds[X.dtype.type],
             tables,
             self._aggregation == "average",
             multiplier,
@@ -612,10 +585,7 @@ class MaddnessTransformer(
 
     def _scan_constants(self, dtype):
         """Padded tables, multiplier and shift of the scan, for ``dtype`` output."""
-        scan = getattr(self, "_scan_inputs", None)
-        if scan is None:  # fitted before the scan existed
-            scan = self._prepare_scan()
-        tables, constants = scan
+        tables, constants = self._scan_inputs
         multiplier, shift = constants[self._aggregation][dtype]
         return tables, multiplier, shift
 
@@ -705,10 +675,7 @@ class MaddnessTransformer(
         check_is_fitted(self)
         # The exact product reads every value of X, so all must be finite.
         X = validate_rows(self, X, check_finite=True)
-        # Absent from estimators saved before it was recorded.
-        split_range = getattr(self, "_split_column_range", None)
-        if split_range is not None:
-            warn_if_outside_range(X, *split_range)
+        warn_if_outside_range(X, *self._split_column_range)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_

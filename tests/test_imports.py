@@ -20,9 +20,11 @@ MODULES = sorted(
     for path in PACKAGE.rglob("*.py")
     if path.name != "__init__.py" or path.parent != PACKAGE
 )
-SUBMODULES = {path.stem for path in PACKAGE.glob("*.py")} | {
-    path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()
-} | {path.name.split(".")[0] for path in (PACKAGE / "_kernels").iterdir()}
+SUBMODULES = (
+    {path.stem for path in PACKAGE.glob("*.py")}
+    | {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").exists()}
+    | {path.name.split(".")[0] for path in (PACKAGE / "_kernels").iterdir()}
+)
 
 
 def _imports(path):
@@ -34,7 +36,11 @@ def _imports(path):
                 yield alias.name, []
         elif isinstance(node, ast.ImportFrom):
             if node.level:
-                base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = (
+                    package.rsplit(".", node.level - 1)[0]
+                    if node.level > 1
+                    else package
+                )
                 module = base + ("." + node.module if node.module else "")
             else:
                 module = node.module
@@ -53,7 +59,8 @@ def test_no_module_imports_the_package_itself(path):
 
 
 @pytest.mark.parametrize(
-    "path", [path for path in MODULES if path.stem != "_reference"],
+    "path",
+    [path for path in MODULES if path.stem != "_reference"],
     ids=lambda path: path.stem,
 )
 def test_no_production_module_imports_the_reference(path):
