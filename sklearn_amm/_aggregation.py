@@ -3,7 +3,7 @@
 ``Y_hat[n, m] = sum_c tables[m, c, codes[n, c]]``, for each kind of table:
 
 * float tables (``quantize_luts=False``): :func:`aggregate_float` adds the
-  entries exactly, in NumPy;
+  float64 entries in NumPy;
 * uint8 tables: the compiled scan reads packed codes (:mod:`._layout`) and
   tables zero-padded to the packed layout, and writes one row of results
   per output, arrays of shape (n_outputs, n_samples), so that the 32
@@ -44,7 +44,7 @@ _FLOAT_CHUNK_ENTRIES = 1 << 22
 
 
 def aggregate_float(codes, tables, out):
-    """Exact sums of float table entries, a chunk of rows at a time.
+    """Sums of float table entries, a chunk of rows at a time.
 
     Parameters
     ----------

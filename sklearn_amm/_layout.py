@@ -11,7 +11,9 @@ codebooks per byte of code. So the encoder writes codes packed that way:
   codebook ``2j + 1`` in its high nibble, for row ``32 * block + row``.
 
 A zero table makes a padded codebook add nothing to a sum, and it is the
-padding the averaging tree's definition already assumes.
+padding the averaging tree's definition already assumes. The averaging
+groups also set the bias of the trees' estimate (:func:`averaging_bias`),
+which the de-quantization removes.
 """
 
 import operator

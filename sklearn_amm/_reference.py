@@ -181,7 +181,7 @@ def averaging_bias(n_codebooks):
         while real.size > 1:
             real = real[0::2] | real[1::2]
             span *= 2
-            bias += 0.25 * span * np.count_nonzero(real)
+            bias += 0.25 * span * int(np.count_nonzero(real))
     return bias
 
 

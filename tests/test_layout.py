@@ -58,6 +58,8 @@ def test_averaging_bias_by_hand(n_codebooks, bias):
 def test_groups_and_bias_are_the_references(n_codebooks):
     assert averaging_groups(n_codebooks) == _reference.averaging_groups(n_codebooks)
     assert averaging_bias(n_codebooks) == _reference.averaging_bias(n_codebooks)
+    # Python floats both: the worked example prints the reference's.
+    assert type(_reference.averaging_bias(n_codebooks)) is float
 
 
 def test_numpy_integers_give_python_integers():
