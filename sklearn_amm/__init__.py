@@ -3,6 +3,7 @@
 from ._classifier_cv import MaddnessClassifierCV
 from ._config import show_config
 from ._dask import map_row_chunks
+from ._estimators import skops_trusted_types
 from ._kernel_approximation import (
     MaddnessNystroem,
     MaddnessRBFSampler,
@@ -10,10 +11,9 @@ from ._kernel_approximation import (
 )
 from ._linear_model import MaddnessClassifier, MaddnessRegressor
 from ._maddness import MaddnessTransformer
-from ._persistence import InconsistentVersionWarning, skops_trusted_types
+from ._persistence import InconsistentVersionWarning
 from ._projection import MaddnessProjection
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 __all__ = [
     "InconsistentVersionWarning",

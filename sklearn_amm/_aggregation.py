@@ -1,36 +1,87 @@
-"""Python side of the scan: owns the buffers, calls the compiled kernels.
+"""Approximate products from codes: the sums of the table entries they select.
 
-The scan reads packed codes (:mod:`._layout`) and uint8 tables zero-padded to
-the packed layout, and writes one row of results per output: arrays of shape
-(n_outputs, n_samples), so that the 32 results of a row block for one output
-are adjacent. Their transpose is the (n_samples, n_outputs) product, in
-Fortran order, without a copy.
+``Y_hat[n, m] = sum_c tables[m, c, codes[n, c]]``, for each kind of table:
 
-Three kinds of result:
+* float tables (``quantize_luts=False``): :func:`aggregate_float` adds the
+  float64 entries in NumPy;
+* uint8 tables: the compiled scan reads packed codes (:mod:`._layout`) and
+  tables zero-padded to the packed layout, and writes one row of results
+  per output, arrays of shape (n_outputs, n_samples), so that the 32
+  results of a row block for one output are adjacent. Their transpose is
+  the (n_samples, n_outputs) product, in Fortran order, without a copy.
 
-* integer totals, exactly :func:`._reference.aggregate_sum` or
-  :func:`._reference.aggregate_average`, e.g. for an argmax that needs no
+The scan gives three kinds of result:
+
+* integer totals (:func:`aggregate_totals`), the exact sum of the entries or
+  its estimate by uint8 averaging trees, e.g. for an argmax that needs no
   de-quantization;
 * with one averaging group (16 codebooks or fewer), the group averages alone
-  as uint8, ``total / width``: what the authors' kernel writes, with the same
-  argmax as the totals;
-* de-quantized floats ``float(total) * multiplier[m] + shift[m]``, rounded as
-  :func:`._reference.dequantize` rounds, fused into the kernel's write.
+  as uint8, ``total / width`` (:func:`aggregate_group_averages`): what the
+  authors' kernel writes, with the same argmax as the totals;
+* de-quantized floats ``float(total) * multiplier[m] + shift[m]``
+  (:func:`aggregate_dequantized`), the constants of
+  :func:`dequantization_arrays`, fused into the kernel's write.
+
+:func:`encode_and_aggregate_dequantized` gives the last from rows rather than
+codes: it encodes them in the same pass, so that the codes of all the rows
+never exist at once. It is what ``transform`` runs on quantized tables.
 """
 
 import numpy as np
 
-from . import _reference
-from ._encoding import thresholds_for_dtype
+from ._encoding import run_encoder
 from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
-from ._layout import n_padded_codebooks
+from ._layout import GROUP_SIZE, n_padded_codebooks
 from ._simd import active_level
-from ._validation import raise_if_nonfinite
+from ._tables import dequantization_constants
 
 FLOAT_DTYPES = (np.float32, np.float64)
-# Codebooks averaged in one uint8 tree (``_reference.GROUP_SIZE``).
-GROUP_SIZE = _reference.GROUP_SIZE
+
+# Rows per chunk when float tables are aggregated, sized so that the gathered
+# table entries of one chunk stay around a few megabytes.
+_FLOAT_CHUNK_ENTRIES = 1 << 22
+
+
+def aggregate_float(codes, tables, out):
+    """Sums of float table entries, a chunk of rows at a time.
+
+    Parameters
+    ----------
+    codes : ndarray of shape (n_samples, n_codebooks), dtype=np.uint8
+        Leaf ids 0..15.
+    tables : ndarray of shape (n_outputs, n_codebooks, 16), dtype=np.float64
+        Float tables.
+    out : ndarray of shape (n_samples, n_outputs)
+        Where to write, float32 or float64: each sum is taken in float64,
+        over the codebooks in order of NumPy's pairwise summation, then
+        rounded to ``out.dtype``.
+
+    Returns
+    -------
+    out : ndarray of shape (n_samples, n_outputs)
+        ``out[n, m] = sum_c tables[m, c, codes[n, c]]``.
+    """
+    n_samples, n_codebooks = codes.shape
+    chunk = max(1, _FLOAT_CHUNK_ENTRIES // (tables.shape[0] * n_codebooks))
+    columns = np.arange(n_codebooks)
+    for start in range(0, n_samples, chunk):
+        rows = slice(start, start + chunk)
+        # (n_outputs, rows, n_codebooks), summed over the contiguous last axis.
+        entries = tables[:, columns, codes[rows]]
+        out[rows] = entries.transpose(1, 0, 2).sum(axis=2)
+    return out
+
+
+def _run_scan(kernel, inputs, out, level):
+    """Call a scan kernel on ``inputs``, writing ``out`` at SIMD ``level``.
+
+    ``inputs`` are the kernel's arguments before ``out``: the packed codes,
+    the padded tables, the row and codebook counts, the choice of averaging
+    and, for de-quantized floats, the multipliers and shifts.
+    """
+    kernel(*inputs, out, active_level() if level is None else level)
+    return out
 
 
 def totals_dtype(n_codebooks):
@@ -70,16 +121,8 @@ def aggregate_totals(packed, tables, n_samples, n_codebooks, average, level=None
         (n_samples, n_outputs) totals.
     """
     totals = np.empty((tables.shape[0], n_samples), dtype=totals_dtype(n_codebooks))
-    scan_totals(
-        packed,
-        tables,
-        n_samples,
-        n_codebooks,
-        average,
-        totals,
-        active_level() if level is None else level,
-    )
-    return totals
+    inputs = (packed, tables, n_samples, n_codebooks, average)
+    return _run_scan(scan_totals, inputs, totals, level)
 
 
 def aggregate_dequantized(
@@ -114,18 +157,8 @@ def aggregate_dequantized(
     """
     if out is None:
         out = np.empty((tables.shape[0], n_samples), dtype=multiplier.dtype)
-    scan_dequantized(
-        packed,
-        tables,
-        n_samples,
-        n_codebooks,
-        average,
-        multiplier,
-        shift,
-        out,
-        active_level() if level is None else level,
-    )
-    return out
+    inputs = (packed, tables, n_samples, n_codebooks, average, multiplier, shift)
+    return _run_scan(scan_dequantized, inputs, out, level)
 
 
 def encode_and_aggregate_dequantized(
@@ -165,18 +198,10 @@ def encode_and_aggregate_dequantized(
         is set (:func:`._validation.raise_if_nonfinite`).
     """
     Y_hat = np.empty((tables.shape[0], X.shape[0]), dtype=multiplier.dtype)
-    nonfinite = encode_scan_dequantized(
-        X,
-        np.ascontiguousarray(split_dims, dtype=np.intp),
-        thresholds_for_dtype(thresholds, X.dtype),
-        tables,
-        average,
-        multiplier,
-        shift,
-        Y_hat,
-        active_level() if level is None else level,
+    scan_inputs = (tables, average, multiplier, shift)
+    run_encoder(
+        encode_scan_dequantized, X, split_dims, thresholds, scan_inputs, Y_hat, level
     )
-    raise_if_nonfinite(nonfinite, X, split_dims)
     return Y_hat
 
 
@@ -203,23 +228,15 @@ def aggregate_group_averages(packed, tables, n_samples, n_codebooks, level=None)
             f"group), got {n_codebooks}; use aggregate_totals"
         )
     roots = np.empty((tables.shape[0], n_samples), dtype=np.uint8)
-    scan_totals(
-        packed,
-        tables,
-        n_samples,
-        n_codebooks,
-        True,
-        roots,
-        active_level() if level is None else level,
-    )
-    return roots
+    inputs = (packed, tables, n_samples, n_codebooks, True)
+    return _run_scan(scan_totals, inputs, roots, level)
 
 
 def dequantization_arrays(offsets, scale, bias, n_outputs):
-    """Per-output multipliers and shifts of :func:`._reference.dequantize`.
+    """Per-output multipliers and shifts of :func:`aggregate_dequantized`.
 
     ``offsets``, ``scale`` and ``bias`` are shared by all outputs or given
-    per output (see :func:`._reference.dequantization_constants`); the scan
+    per output (see :func:`._tables.dequantization_constants`); the scan
     takes one multiplier and one shift per output either way.
 
     Returns
@@ -231,10 +248,10 @@ def dequantization_arrays(offsets, scale, bias, n_outputs):
     constants = {}
     for dtype in FLOAT_DTYPES:
         # Computed ahead for both dtypes, so no overflow warning: tables too
-        # wide for float32 give the infinite float32 constants dequantize
-        # would use, whether or not float32 rows are ever transformed.
+        # wide for float32 give the infinite float32 constants of the
+        # de-quantization, whether or not float32 rows are ever transformed.
         with np.errstate(over="ignore"):
-            multiplier, shift = _reference.dequantization_constants(
+            multiplier, shift = dequantization_constants(
                 offsets, scale, bias, dtype
             )
         constants[dtype] = (

@@ -5,6 +5,7 @@ import sys
 
 from . import _simd
 from ._kernels import _cpu
+from ._version import __version__
 
 
 def _openmp_runtimes():
@@ -38,8 +39,6 @@ def show_config(file=None):
     import numpy
     import scipy
     import sklearn
-
-    from . import __version__
 
     out = sys.stdout if file is None else file
     level = _simd.level_name(_simd.active_level())

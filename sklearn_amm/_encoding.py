@@ -33,6 +33,45 @@ def thresholds_for_dtype(thresholds, dtype):
     return rounded
 
 
+def run_encoder(kernel, X, split_dims, thresholds, kernel_inputs, out, level=None):
+    """Call an encoding kernel on validated rows and check what it compared.
+
+    Parameters
+    ----------
+    kernel : callable
+        A compiled encoder, called as ``kernel(X, split_dims, thresholds,
+        *kernel_inputs, out, level)``; it returns whether a value of a split
+        column was NaN or infinite.
+    X : ndarray of shape (n_samples, n_features), dtype={np.float32, np.float64}
+        Validated rows, any strides. Not copied.
+    split_dims : ndarray of shape (n_codebooks, 4)
+        Column compared at each level of each tree.
+    thresholds : ndarray of shape (n_codebooks, 4, 8)
+        In any float dtype; passed in X's (:func:`thresholds_for_dtype`).
+    kernel_inputs : tuple
+        What the kernel takes between the thresholds and ``out``.
+    out : ndarray
+        Where the kernel writes.
+    level : int, default=None
+        SIMD level; None means :func:`._simd.active_level`.
+
+    Raises
+    ------
+    ValueError
+        scikit-learn's error if a split column holds NaN or infinity, unless
+        ``assume_finite`` is set (:func:`.raise_if_nonfinite`).
+    """
+    nonfinite = kernel(
+        X,
+        np.ascontiguousarray(split_dims, dtype=np.intp),
+        thresholds_for_dtype(thresholds, X.dtype),
+        *kernel_inputs,
+        out,
+        active_level() if level is None else level,
+    )
+    raise_if_nonfinite(nonfinite, X, split_dims)
+
+
 def encode_rows(X, split_dims, thresholds):
     """Codes of validated float32 or float64 rows, shape (n_samples, n_codebooks).
 
@@ -41,14 +80,7 @@ def encode_rows(X, split_dims, thresholds):
     so do the other encoding functions.
     """
     codes = np.empty((X.shape[0], split_dims.shape[0]), dtype=np.uint8)
-    nonfinite = encode_codes(
-        X,
-        np.ascontiguousarray(split_dims, dtype=np.intp),
-        thresholds_for_dtype(thresholds, X.dtype),
-        codes,
-        active_level(),
-    )
-    raise_if_nonfinite(nonfinite, X, split_dims)
+    run_encoder(encode_codes, X, split_dims, thresholds, (), codes)
     return codes
 
 
@@ -73,12 +105,5 @@ def encode_packed_rows(X, split_dims, thresholds, n_codebooks):
         )
     n_blocks = -(-X.shape[0] // ROWS_PER_BLOCK)
     packed = np.empty((n_blocks, _n_pairs(n_codebooks), ROWS_PER_BLOCK), dtype=np.uint8)
-    nonfinite = encode_packed(
-        X,
-        np.ascontiguousarray(split_dims, dtype=np.intp),
-        thresholds_for_dtype(thresholds, X.dtype),
-        packed,
-        active_level(),
-    )
-    raise_if_nonfinite(nonfinite, X, split_dims)
+    run_encoder(encode_packed, X, split_dims, thresholds, (), packed)
     return packed

@@ -6,19 +6,88 @@ codebooks per byte of code. So the encoder writes codes packed that way:
 * rows are grouped in blocks of 32 (the last block padded with code 0);
 * codebooks are padded, with all-zero tables, to the layout of the averaging
   tree (groups of 16, the last group to the next power of two, see
-  :func:`~sklearn_amm._reference.averaging_groups`), then to an even count;
+  :func:`averaging_groups`), then to an even count;
 * byte ``packed[block, j, row]`` holds codebook ``2j`` in its low nibble and
   codebook ``2j + 1`` in its high nibble, for row ``32 * block + row``.
 
 A zero table makes a padded codebook add nothing to a sum, and it is the
-padding the averaging tree's definition already assumes.
+padding the averaging tree's definition already assumes. The averaging
+groups also set the bias of the trees' estimate (:func:`averaging_bias`),
+which the de-quantization removes.
 """
+
+import operator
 
 import numpy as np
 
-from ._reference import GROUP_SIZE, averaging_groups
-
 ROWS_PER_BLOCK = 32
+
+# Codebooks averaged together in uint8 before their averages are added in a
+# wider integer: the authors' choice, which keeps the rounding noise of the
+# averaging tree bounded while letting one 8-bit register hold a group.
+GROUP_SIZE = 16
+
+
+def averaging_groups(n_codebooks):
+    """Sizes of the groups of consecutive codebooks averaged together in uint8.
+
+    Groups hold :data:`GROUP_SIZE` codebooks, the last one the remainder. A
+    group of ``g`` codebooks is averaged by a binary tree of width
+    ``2**ceil(log2(g))``, padded with codebooks whose entries are all zero.
+
+    Parameters
+    ----------
+    n_codebooks : int
+        Codebooks before padding, at least 1.
+
+    Returns
+    -------
+    sizes : list of int
+        Codebooks of each group.
+    widths : list of int
+        The padded tree width of each group (a power of two).
+    """
+    # A Python int: NumPy integers (e.g. from np.arange) lack bit_length.
+    n_codebooks = operator.index(n_codebooks)
+    sizes = [
+        min(GROUP_SIZE, n_codebooks - start)
+        for start in range(0, n_codebooks, GROUP_SIZE)
+    ]
+    widths = [1 << (size - 1).bit_length() for size in sizes]
+    return sizes, widths
+
+
+def averaging_bias(n_codebooks):
+    """Expected excess of the averaging trees' estimate over the exact sum.
+
+    A node at level ``l`` of an averaging tree (level 1 averages two
+    entries) rounds ``(a + b + 1) >> 1`` up half the time, adding 0.5 with
+    probability 1/2, i.e. 0.25 in its own units and ``0.25 * 2**l`` once
+    scaled back to a sum. A node whose leaves are all zero padding never
+    rounds. Summing over the nodes of every group gives the bias,
+    ``C / 4 * log2(16)`` for full groups as in the paper. It is subtracted
+    exactly, as a float, so no fraction is left over (the authors truncate
+    it to an integer, leaving 0.5 for C = 2).
+
+    Parameters
+    ----------
+    n_codebooks : int
+        Codebooks before padding, grouped by :func:`averaging_groups`.
+
+    Returns
+    -------
+    bias : float
+        To subtract from the totals, in quantized units.
+    """
+    sizes, widths = averaging_groups(n_codebooks)
+    # (span, count): of the nodes spanning ``span`` leaves of a group of
+    # ``size``, -(-size // span) have a real codebook below them.
+    nodes = (
+        (span, -(-size // span))
+        for size, width in zip(sizes, widths)
+        for span in (1 << level for level in range(1, width.bit_length()))
+    )
+    return sum((0.25 * span * count for span, count in nodes), 0.0)
 
 
 def n_padded_codebooks(n_codebooks):

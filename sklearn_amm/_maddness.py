@@ -18,9 +18,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _reference
 from ._aggregation import (
-    aggregate_dequantized,
+    aggregate_float,
     dequantization_arrays,
     encode_and_aggregate_dequantized,
 )
@@ -28,7 +27,7 @@ from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
 from ._encoding import encode_rows, thresholds_for_dtype
 from ._hash_tree import reachable_leaves
-from ._layout import ROWS_PER_BLOCK, pack_codes, pad_tables
+from ._layout import ROWS_PER_BLOCK, averaging_bias, pad_tables
 from ._learning import learn_codebooks
 from ._persistence import VersionedStateMixin
 from ._tables import ROUNDING_VARIANCE, build_tables, leaf_weights, quantize_tables
@@ -38,10 +37,6 @@ from ._training_checks import (
     warn_if_outside_range,
 )
 from ._validation import validate_rows
-
-# Rows per chunk in the NumPy aggregation of float tables, sized so that the
-# gathered table entries of one chunk stay around a few megabytes.
-_AGGREGATION_CHUNK_ENTRIES = 1 << 22
 
 # Bytes of codes per chunk of rows when transform aggregates float tables:
 # the memory it needs beyond X and its result stays a few megabytes however
@@ -439,29 +434,6 @@ class MaddnessTransformer(
         """
         self._split_column_range = split_column_range(X, self.split_dims_)
 
-    def _upgrade_state(self, state):
-        """Derive the resolved values that a state saved before them lacks.
-
-        The table options are read from the fitted tables themselves (the
-        dtype of ``luts_``, the shape of ``lut_offsets_``), which is what
-        transform must agree with; the aggregation, which the tables do not
-        show, from the parameter saved in the same state. The training
-        range cannot be recovered: :meth:`score` then skips its range check.
-        """
-        state = super()._upgrade_state(state)
-        if "luts_" not in state or "_quantize_luts" in state:
-            return state
-        quantized = state["luts_"].dtype == np.uint8
-        state["_quantize_luts"] = bool(quantized)
-        state["_aggregation"] = str(state["aggregation"])
-        if quantized:
-            per_output = np.ndim(state["lut_offsets_"]) == 2
-            state["_lut_scaling"] = "per_output" if per_output else "shared"
-        else:
-            state["_lut_scaling"] = str(state["lut_scaling"])
-        state["n_codebooks_"] = int(state["n_codebooks_"])
-        return state
-
     def _set_tables(self, tables):
         """Store the float tables, quantized or not, and what transform derives.
 
@@ -593,21 +565,17 @@ class MaddnessTransformer(
             chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
             for rows, X_rows in _row_chunks(X, chunk):
                 codes = encode_rows(X_rows, self.split_dims_, self.split_thresholds_)
-                self._aggregate(codes, dtype, out=Y_hat[rows])
+                aggregate_float(codes, self.luts_, out=Y_hat[rows])
             if offset is not None:
                 Y_hat += offset.astype(dtype, copy=False)
             return Y_hat
         tables, multiplier, shift = self._scan_constants(dtype)
         if offset is not None:
             shift = shift + offset.astype(dtype, copy=False)
-        thresholds = getattr(self, "_encoder_thresholds", None)
-        thresholds = (
-            self.split_thresholds_ if thresholds is None else thresholds[X.dtype.type]
-        )
         Y_hat = encode_and_aggregate_dequantized(
             X,
             self.split_dims_,
-            thresholds,
+            self._encoder_thresholds[X.dtype.type],
             tables,
             self._aggregation == "average",
             multiplier,
@@ -617,25 +585,9 @@ class MaddnessTransformer(
 
     def _scan_constants(self, dtype):
         """Padded tables, multiplier and shift of the scan, for ``dtype`` output."""
-        scan = getattr(self, "_scan_inputs", None)
-        if scan is None:  # fitted before the scan existed
-            scan = self._prepare_scan()
-        tables, constants = scan
+        tables, constants = self._scan_inputs
         multiplier, shift = constants[self._aggregation][dtype]
         return tables, multiplier, shift
-
-    def _scan_packed(self, packed, n_samples, dtype):
-        tables, multiplier, shift = self._scan_constants(dtype)
-        Y_hat = aggregate_dequantized(
-            packed,
-            tables,
-            n_samples,
-            self.n_codebooks_,
-            self._aggregation == "average",
-            multiplier,
-            shift,
-        )
-        return Y_hat.T
 
     # The scan's padded tables and constants, and the thresholds in each
     # input dtype: derived from the fitted arrays, so not saved with the
@@ -677,26 +629,6 @@ class MaddnessTransformer(
         }
         return pad_tables(self.luts_), constants
 
-    def _aggregate(self, codes, dtype, out=None):
-        """Approximate products from (n_samples, n_codebooks) codes.
-
-        ``out``, for float tables, is the (n_samples, n_outputs_) array to
-        write; None allocates it.
-        """
-        if self._quantize_luts:
-            return self._scan_packed(pack_codes(codes), codes.shape[0], dtype)
-        # Float tables: the NumPy reference, in chunks of a few megabytes.
-        n_samples = codes.shape[0]
-        Y_hat = out
-        if Y_hat is None:
-            Y_hat = np.empty((n_samples, self.n_outputs_), dtype=dtype)
-        chunk = _AGGREGATION_CHUNK_ENTRIES // (self.n_outputs_ * self.n_codebooks_)
-        chunk = max(1, chunk)
-        for start in range(0, n_samples, chunk):
-            rows = slice(start, start + chunk)
-            Y_hat[rows] = _reference.aggregate_float(codes[rows], self.luts_)
-        return Y_hat
-
     def _bias(self, aggregation=None):
         """Averaging bias per output, in quantized units: (n_outputs_,) array.
 
@@ -709,7 +641,7 @@ class MaddnessTransformer(
             aggregation = self._aggregation
         if aggregation != "average":
             return np.zeros(self.n_outputs_)
-        bias = _reference.averaging_bias(self.n_codebooks_)
+        bias = averaging_bias(self.n_codebooks_)
         return np.where(self.luts_.any(axis=(1, 2)), bias, 0.0)
 
     def score(self, X, y=None):
@@ -743,10 +675,7 @@ class MaddnessTransformer(
         check_is_fitted(self)
         # The exact product reads every value of X, so all must be finite.
         X = validate_rows(self, X, check_finite=True)
-        # Absent from estimators saved before it was recorded.
-        split_range = getattr(self, "_split_column_range", None)
-        if split_range is not None:
-            warn_if_outside_range(X, *split_range)
+        warn_if_outside_range(X, *self._split_column_range)
         approx = self._transform(X)
         X = np.asarray(X, dtype=np.float64)
         exact = X if self.weights_ is None else X @ self.weights_

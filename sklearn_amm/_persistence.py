@@ -6,22 +6,21 @@ warns when one is loaded under another version, but only for classes of the
 sklearn-amm's estimators, with sklearn-amm's version, and leaves private
 caches out of the saved state (they are rebuilt on load).
 
-:func:`skops_trusted_types` names our classes for ``skops.io.load``, which
-loads without pickle and refuses any type it is not told to trust.
+:func:`~sklearn_amm._estimators.skops_trusted_types` names our classes for
+``skops.io.load``, which loads without pickle and refuses any type it is not
+told to trust.
 """
 
 import warnings
+
+from ._version import __version__
 
 # Where the state keeps the version that saved it.
 _STATE_KEY = "_sklearn_amm_version"
 
 
 def _current_version():
-    """sklearn-amm's version, as ``sklearn_amm.__version__`` reports it."""
-    # Imported here: the package imports the estimators, which import this
-    # module, before it defines __version__.
-    from . import __version__
-
+    """sklearn-amm's version, looked up at each call so that tests can patch it."""
     return __version__
 
 
@@ -125,56 +124,3 @@ class VersionedStateMixin:
     def _rebuild_derived(self):
         """Recompute the attributes of ``_derived_attributes`` after loading."""
 
-
-def skops_trusted_types():
-    """Names of sklearn-amm's types, to trust when loading with ``skops.io``.
-
-    :func:`skops.io.load` refuses every type it does not trust by default,
-    and trusts only scikit-learn's own classes, NumPy and SciPy. Pass these
-    names (together with those of any other package in the saved object) as
-    its ``trusted`` argument to load sklearn-amm's estimators without
-    pickle. Compare them with :func:`skops.io.get_untrusted_types` of the
-    file: anything else it lists needs checking before it is trusted.
-
-    Returns
-    -------
-    names : list of str
-        Fully qualified class names, sorted.
-
-    Examples
-    --------
-    >>> import sklearn_amm
-    >>> "sklearn_amm._maddness.MaddnessTransformer" in sklearn_amm.skops_trusted_types()
-    True
-
-    With skops installed::
-
-        import skops.io as sio
-        sio.dump(estimator, "model.skops")
-        untrusted = sio.get_untrusted_types(file="model.skops")
-        trusted = sklearn_amm.skops_trusted_types()
-        assert set(untrusted) <= set(trusted)   # or check the others
-        loaded = sio.load("model.skops", trusted=trusted)
-    """
-    from . import (
-        MaddnessClassifier,
-        MaddnessClassifierCV,
-        MaddnessNystroem,
-        MaddnessProjection,
-        MaddnessRBFSampler,
-        MaddnessRegressor,
-        MaddnessSkewedChi2Sampler,
-        MaddnessTransformer,
-    )
-
-    classes = [
-        MaddnessClassifier,
-        MaddnessClassifierCV,
-        MaddnessNystroem,
-        MaddnessProjection,
-        MaddnessRBFSampler,
-        MaddnessRegressor,
-        MaddnessSkewedChi2Sampler,
-        MaddnessTransformer,
-    ]
-    return sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in classes)

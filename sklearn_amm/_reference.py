@@ -115,13 +115,16 @@ def averaging_groups(n_codebooks):
     widths : list of int
         The padded tree width of each group (a power of two).
     """
-    # A Python int: NumPy integers (e.g. from np.arange) lack bit_length.
-    n_codebooks = operator.index(n_codebooks)
-    sizes = [
-        min(GROUP_SIZE, n_codebooks - start)
-        for start in range(0, n_codebooks, GROUP_SIZE)
-    ]
-    widths = [1 << (size - 1).bit_length() for size in sizes]
+    sizes, widths = [], []
+    remaining = operator.index(n_codebooks)
+    while remaining > 0:
+        size = min(GROUP_SIZE, remaining)
+        width = 1
+        while width < size:
+            width *= 2
+        sizes.append(size)
+        widths.append(width)
+        remaining -= size
     return sizes, widths
 
 
@@ -171,10 +174,14 @@ def averaging_bias(n_codebooks):
     """
     bias = 0.0
     for size, width in zip(*averaging_groups(n_codebooks)):
-        span = 2
-        while span <= width:
-            bias += 0.25 * span * -(-size // span)
+        # The tree of aggregate_average, level by level: which of its nodes
+        # have a real (not padding) codebook below them.
+        real = np.arange(width) < size
+        span = 1
+        while real.size > 1:
+            real = real[0::2] | real[1::2]
             span *= 2
+            bias += 0.25 * span * int(np.count_nonzero(real))
     return bias
 
 
@@ -202,27 +209,11 @@ def dequantize(totals, offsets, scale, bias=0.0, dtype=np.float64):
     -------
     Y_hat : ndarray of shape (n_samples, n_outputs), dtype=dtype
     """
-    multiplier, shift = dequantization_constants(offsets, scale, bias, dtype)
-    Y_hat = totals.astype(dtype)
-    Y_hat *= multiplier
-    Y_hat += shift
-    return Y_hat
-
-
-def dequantization_constants(offsets, scale, bias, dtype):
-    """The multiplier and shift of :func:`dequantize`, rounded to ``dtype``.
-
-    Scalars for one shared scale (``offsets`` of shape (n_codebooks,)) and a
-    scalar ``bias``; otherwise arrays of shape (n_outputs,): for per-output
-    scales (``offsets`` of shape (n_outputs, n_codebooks) and ``scale`` of
-    shape (n_outputs,)) or a per-output ``bias``.
-    """
+    # Each constant rounded to ``dtype`` once, as the fused kernels take them.
     scale = np.asarray(scale, dtype=np.float64)
     multiplier = (1.0 / scale).astype(dtype)
     shift = (np.sum(offsets, axis=-1) - np.asarray(bias) / scale).astype(dtype)
-    if multiplier.ndim == 0 and shift.ndim == 0:
-        return dtype(multiplier), dtype(shift)
-    return np.broadcast_arrays(multiplier, shift)
+    return totals.astype(dtype) * multiplier + shift
 
 
 def aggregate_float(codes, tables, dtype=np.float64):

@@ -271,3 +271,39 @@ def quantize_tables(
     quantized = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
     quantized[:, ~reachable] = 0
     return quantized, offsets, scale
+
+
+def dequantization_constants(offsets, scale, bias, dtype):
+    """Multiplier and shift that map quantized totals back to the product.
+
+    The approximate product is ``(totals - bias) / scale + sum(offsets)``,
+    computed as ``totals * multiplier + shift`` with ``multiplier = 1 /
+    scale`` and ``shift = sum(offsets) - bias / scale``, both rounded to
+    ``dtype`` once: one multiply and one add per output, the form the fused
+    kernels take.
+
+    Parameters
+    ----------
+    offsets : ndarray of shape (n_codebooks,) or (n_outputs, n_codebooks)
+        From :func:`quantize_tables`, shared or per output.
+    scale : float or ndarray of shape (n_outputs,)
+        From :func:`quantize_tables`, shared or per output.
+    bias : float or ndarray of shape (n_outputs,)
+        Expected excess of the aggregation over the exact sum, in quantized
+        units (see :func:`~sklearn_amm._layout.averaging_bias`).
+    dtype : {np.float32, np.float64}
+        Dtype of the products.
+
+    Returns
+    -------
+    multiplier, shift : dtype or ndarray of shape (n_outputs,)
+        Scalars of ``dtype`` for a shared scale and a scalar ``bias``;
+        otherwise arrays of shape (n_outputs,), for per-output scales or a
+        per-output ``bias``.
+    """
+    scale = np.asarray(scale, dtype=np.float64)
+    multiplier = (1.0 / scale).astype(dtype)
+    shift = (np.sum(offsets, axis=-1) - np.asarray(bias) / scale).astype(dtype)
+    if multiplier.ndim == 0 and shift.ndim == 0:
+        return dtype(multiplier), dtype(shift)
+    return np.broadcast_arrays(multiplier, shift)

@@ -1,34 +1,32 @@
 """The HTML representation links each estimator to its page of the API reference."""
 
+import inspect
 import re
 from pathlib import Path
 
 import pytest
+from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from sklearn_amm import (
-    MaddnessClassifier,
-    MaddnessNystroem,
-    MaddnessProjection,
-    MaddnessRBFSampler,
-    MaddnessRegressor,
-    MaddnessSkewedChi2Sampler,
-    MaddnessTransformer,
-)
 from sklearn_amm._doc_link import DOCS_URL
+from sklearn_amm._estimators import all_estimators
 
 API_RST = Path(__file__).resolve().parents[1] / "doc" / "api.rst"
 
-ESTIMATORS = [
-    MaddnessTransformer(),
-    MaddnessClassifier(LogisticRegression()),
-    MaddnessRegressor(Ridge()),
-    MaddnessRBFSampler(),
-    MaddnessSkewedChi2Sampler(),
-    MaddnessNystroem(),
-    MaddnessProjection(PCA()),
-]
+
+def _unfitted(cls):
+    """``cls`` with its defaults, around a scikit-learn model if it wraps one."""
+    if "estimator" not in inspect.signature(cls).parameters:
+        return cls()
+    if issubclass(cls, ClassifierMixin):
+        return cls(LogisticRegression())
+    if issubclass(cls, RegressorMixin):
+        return cls(Ridge())
+    return cls(PCA())
+
+
+ESTIMATORS = [_unfitted(cls) for cls in all_estimators()]
 
 
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)

@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from sklearn_amm import MaddnessTransformer, _maddness, _reference
+from sklearn_amm import MaddnessTransformer, _reference
 from sklearn_amm._hash_tree import learn_hash_tree
 
 
@@ -398,16 +398,10 @@ def test_training_codes_are_the_learning_buckets(make_low_rank):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_codebooks", [2, 5, 16, 20])
-@pytest.mark.parametrize("chunked", [False, True])
 @pytest.mark.parametrize("lut_scaling", ["shared", "per_output"])
 def test_transform_is_the_composition_of_reference_steps(
-    make_low_rank, monkeypatch, dtype, n_codebooks, chunked, lut_scaling
+    make_low_rank, dtype, n_codebooks, lut_scaling
 ):
-    if chunked:
-        # Make the aggregation process 7 rows at a time.
-        monkeypatch.setattr(
-            _maddness, "_AGGREGATION_CHUNK_ENTRIES", 7 * 5 * n_codebooks
-        )
     X = make_low_rank(1500, 24)
     B = np.random.default_rng(1).normal(size=(24, 5))
     amm = MaddnessTransformer(

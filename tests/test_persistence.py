@@ -20,6 +20,7 @@ import sklearn_amm
 from sklearn_amm import (
     InconsistentVersionWarning,
     MaddnessClassifier,
+    MaddnessClassifierCV,
     MaddnessNystroem,
     MaddnessProjection,
     MaddnessRBFSampler,
@@ -29,6 +30,7 @@ from sklearn_amm import (
     _persistence,
     _simd,
 )
+from sklearn_amm._estimators import all_estimators
 
 # The directory holding the sklearn_amm being tested, for subprocesses.
 PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(sklearn_amm.__file__)))
@@ -53,6 +55,12 @@ def _estimators():
             ),
             n_codebooks=6,
         ),
+        "classifier-cv": MaddnessClassifierCV(
+            LogisticRegression(),
+            n_codebooks=(3, 6),
+            table_objectives=("product",),
+            random_state=0,
+        ),
         "regressor": MaddnessRegressor(Ridge(), n_codebooks=6),
         "rbf": MaddnessRBFSampler(n_components=20, n_codebooks=6, random_state=0),
         "skewed-chi2": MaddnessSkewedChi2Sampler(
@@ -64,6 +72,12 @@ def _estimators():
 
 
 NAMES = sorted(_estimators())
+
+
+def test_cases_hold_every_estimator_class():
+    assert {type(estimator) for estimator in _estimators().values()} == set(
+        all_estimators()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -174,18 +188,6 @@ def test_warning_can_be_filtered_like_scikit_learns():
         warnings.simplefilter("error")
         warnings.filterwarnings("ignore", category=InconsistentVersionWarning)
         warnings.warn(warning)
-
-
-def test_skops_trusted_types_names_every_estimator_class():
-    names = sklearn_amm.skops_trusted_types()
-    assert names == sorted(names)
-    public = [
-        getattr(sklearn_amm, name)
-        for name in sklearn_amm.__all__
-        if isinstance(getattr(sklearn_amm, name), type)
-        and not issubclass(getattr(sklearn_amm, name), Warning)
-    ]
-    assert names == sorted(f"{cls.__module__}.{cls.__qualname__}" for cls in public)
 
 
 @pytest.mark.parametrize("name", NAMES)

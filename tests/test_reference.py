@@ -1,8 +1,9 @@
 """The learning, table and reference modules, checked against known answers.
 
-Each section checks a property that holds by construction (block widths,
-optimal splits, exact ridge solutions, exactly representable data, ...) on
-small inputs whose answer is known without running the code under test.
+Grouped by step of the method; each group checks a property that holds by
+construction (block widths, optimal splits, exact ridge solutions, exactly
+representable data, ...) on small inputs whose answer is known without
+running the code under test.
 """
 
 import numpy as np
@@ -47,7 +48,7 @@ def _nmse(Y, Y_hat):
 
 
 # ---------------------------------------------------------------------------
-# 1. Blocks
+# Codebook blocks
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_codebook_bounds_rejects_invalid_n_codebooks(n_codebooks):
 
 
 # ---------------------------------------------------------------------------
-# 2. Cumulative-SSE split search = brute force
+# Split search: the cumulative-SSE search finds the brute-force optimum
 
 
 def test_optimal_split_toy():
@@ -172,7 +173,7 @@ def test_split_threshold_lies_in_half_open_interval(lower, upper):
 
 
 # ---------------------------------------------------------------------------
-# 3. and 4. Hash trees: loss by level, learning buckets = encoding
+# Hash trees: the loss by level, and the learned buckets are the encoding
 
 
 def _continuous_block(seed=0):
@@ -289,7 +290,7 @@ def test_hash_tree_first_level_only_tries_candidate_dims():
 
 
 # ---------------------------------------------------------------------------
-# 5. Prototypes and the ridge refit
+# Prototypes and the ridge refit
 
 
 def _random_codes(n_samples, n_codebooks, seed=0):
@@ -383,7 +384,7 @@ def test_ridge_refit_never_increases_training_error(alpha):
 
 
 # ---------------------------------------------------------------------------
-# 6. Decomposition identity
+# Float tables: a sum of entries is the product of the reconstruction
 
 
 @pytest.mark.parametrize("n_outputs", [1, 3])
@@ -413,7 +414,7 @@ def test_identity_tables_are_the_prototypes():
 
 
 # ---------------------------------------------------------------------------
-# 7. Exactly representable data (the binary cube of conftest)
+# Exactly representable data (the binary cube of conftest)
 
 
 def test_binary_cube_trees_isolate_every_corner(binary_cube):
@@ -453,7 +454,7 @@ def test_binary_cube_quantized_average_is_close(binary_cube):
 
 
 # ---------------------------------------------------------------------------
-# 8. Table quantization
+# Table quantization
 
 
 def _random_tables(seed=0):
@@ -561,7 +562,7 @@ def test_quantize_tables_rejects_non_finite(bad):
 
 
 # ---------------------------------------------------------------------------
-# 9. Aggregation
+# Aggregation: exact sums, averaging trees, their bias, de-quantization
 
 
 def test_aggregate_sum_toy():
@@ -681,7 +682,7 @@ def test_dequantize_matches_formula(dtype):
 
 
 # ---------------------------------------------------------------------------
-# 10. Thresholds in float32
+# Thresholds in float32
 
 
 def test_thresholds_for_dtype_float32_comparisons_are_exact():

@@ -381,9 +381,9 @@ def test_float64_output_with_offset_is_the_reference_composition(
         offset = np.random.default_rng(n_codebooks).normal(size=amm.n_outputs_) * 1e3
         codes = _reference.encode(X, amm.split_dims_, amm.split_thresholds_)
         bias = _reference.averaging_bias(n_codebooks) if aggregation == "average" else 0
-        multiplier, shift = _reference.dequantization_constants(
-            amm.lut_offsets_, amm.lut_scale_, bias, np.float64
-        )
+        # The de-quantization's constants, in float64 as the result.
+        multiplier = 1.0 / np.asarray(amm.lut_scale_)
+        shift = np.sum(amm.lut_offsets_, axis=-1) - bias / np.asarray(amm.lut_scale_)
         expected = MODES[aggregation](codes, amm.luts_).astype(np.float64)
         expected *= multiplier
         expected += shift + offset

@@ -131,13 +131,3 @@ def test_transform_never_checks_the_range(rows):
     with warnings.catch_warnings():
         warnings.simplefilter("error", OutsideTrainingRangeWarning)
         amm.transform(100 * X[2000:])
-
-
-def test_score_of_an_estimator_without_a_recorded_range_skips_the_check(rows):
-    """As for an estimator saved before the range was recorded."""
-    X, weights = rows
-    amm = MaddnessTransformer(weights, n_codebooks=8).fit(X[:2000])
-    del amm._split_column_range
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", OutsideTrainingRangeWarning)
-        amm.score(3 * X[2000:])
