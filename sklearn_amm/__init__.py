@@ -3,15 +3,13 @@
 from ._classifier_cv import MaddnessClassifierCV
 from ._config import show_config
 from ._dask import map_row_chunks
-from ._kernel_approximation import (
-    MaddnessNystroem,
-    MaddnessRBFSampler,
-    MaddnessSkewedChi2Sampler,
-)
-from ._linear_model import MaddnessClassifier, MaddnessRegressor
+from ._classifier import MaddnessClassifier
+from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
 from ._maddness import MaddnessTransformer
+from ._nystroem import MaddnessNystroem
 from ._persistence import InconsistentVersionWarning, skops_trusted_types
 from ._projection import MaddnessProjection
+from ._regressor import MaddnessRegressor
 
 __version__ = "0.1.0.dev0"
 

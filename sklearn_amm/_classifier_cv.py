@@ -29,21 +29,14 @@ from threadpoolctl import threadpool_limits
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
-from ._kernel_approximation import (
-    MaddnessNystroem,
-    MaddnessRBFSampler,
-    MaddnessSkewedChi2Sampler,
-)
-from ._linear_model import (
-    _LABEL_OBJECTIVES,
-    MaddnessClassifier,
-    _classifier_links,
-    _dense_coef,
-    _dense_intercept,
-    _labels_from_scores,
-    _links,
-)
+from ._classifier import MaddnessClassifier
+from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
+from ._labels import labels_from_scores
+from ._linear_base import dense_coef, dense_intercept
+from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
+from ._probability import classifier_links, inner_links
+from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
 from ._wrapper_base import positional_call
 from .exceptions import AccuracyTargetWarning
@@ -103,8 +96,8 @@ def _kernel_step(estimator):
 def _proba_links(model):
     """The ``(proba, log_proba)`` links of a fitted candidate, or raise AttributeError."""
     if isinstance(model, Pipeline):
-        return _links(model.steps[-1][1])
-    return _classifier_links(model)
+        return inner_links(model.steps[-1][1])
+    return classifier_links(model)
 
 
 def _has_proba(self):
@@ -115,11 +108,11 @@ def _has_proba(self):
         _proba_links(self.best_estimator_)
         return True
     if isinstance(self.estimator, Pipeline):
-        _links(self.estimator.steps[-1][1])
+        inner_links(self.estimator.steps[-1][1])
         return True
-    if all(objective in _LABEL_OBJECTIVES for objective in self.table_objectives):
+    if all(objective in LABEL_OBJECTIVES for objective in self.table_objectives):
         return True
-    _links(self.estimator)
+    inner_links(self.estimator)
     return True
 
 
@@ -339,8 +332,8 @@ class MaddnessClassifierCV(
         """The exact decision values of rows, for the rows that fall back."""
         if isinstance(model, Pipeline):
             return lambda rows: positional_call(model.decision_function, rows)
-        coef = _dense_coef(model)
-        return linear_scores(coef, _dense_intercept(model, len(coef)))
+        coef = dense_coef(model)
+        return linear_scores(coef, dense_intercept(model, len(coef)))
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -394,7 +387,7 @@ class MaddnessClassifierCV(
             candidate = self._candidate(head, n_codebooks, objective)
             candidate.fit(X_learn, y_learn, **_check_method_params(X, fit_params, learn))
             scores = positional_call(candidate.decision_function, rows)
-            approx_correct = _labels_from_scores(candidate.classes_, scores) == labels
+            approx_correct = labels_from_scores(candidate.classes_, scores) == labels
             calibration = calibrate(
                 scores,
                 approx_correct,
@@ -406,7 +399,7 @@ class MaddnessClassifierCV(
             def predict(candidate=candidate, threshold=calibration.threshold):
                 scores = positional_call(candidate.decision_function, rows)
                 exact_rows(scores, rows, threshold, exact_scores)
-                return _labels_from_scores(candidate.classes_, scores)
+                return labels_from_scores(candidate.classes_, scores)
 
             seconds = _median_seconds(predict)
             result = dict(
@@ -523,7 +516,7 @@ class MaddnessClassifierCV(
         y_pred : ndarray of shape (n_samples,)
         """
         scores = self.decision_function(X)
-        return _labels_from_scores(self.classes_, scores)
+        return labels_from_scores(self.classes_, scores)
 
     @available_if(_has_proba)
     def predict_proba(self, X):

@@ -12,15 +12,15 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._feature_names import inner_feature_names_out
+from ._maddness_interface import approximate_product
+from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS
 from ._persistence import VersionedStateMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
-    MADDNESS_PARAMETER_CONSTRAINTS,
-    InnerEstimatorMixin,
-    MaddnessParamsMixin,
+    InnerEstimatorWrapper,
     check_affine_match,
-    insert_maddness_parameter_docs,
     positional_call,
     unfrozen,
 )
@@ -132,12 +132,11 @@ def _probed_weights(transformer, n_features, offset):
     return weights
 
 
-@insert_maddness_parameter_docs
+@fill_docstring
 class MaddnessProjection(
     VersionedStateMixin,
     DocLinkMixin,
-    InnerEstimatorMixin,
-    MaddnessParamsMixin,
+    InnerEstimatorWrapper,
     TransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
@@ -182,12 +181,7 @@ class MaddnessProjection(
     maddness_ : MaddnessTransformer
         Approximates ``X @ weights_``.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {feature_attributes}
 
     See Also
     --------
@@ -210,33 +204,6 @@ class MaddnessProjection(
         "estimator": [HasMethods(["fit", "transform"])],
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
-
-    def __init__(
-        self,
-        estimator,
-        *,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.estimator = estimator
-        self.n_codebooks = n_codebooks
-        self.optimize_prototypes = optimize_prototypes
-        self.ridge_alpha = ridge_alpha
-        self.quantize_luts = quantize_luts
-        self.aggregation = aggregation
-        self.lut_scaling = lut_scaling
-        self.n_candidate_dims = n_candidate_dims
-        self.split_objective = split_objective
-        self.n_refinement_passes = n_refinement_passes
-        self.verbose = verbose
 
     @_fit_context(
         # The inner estimator's parameters are validated by its own fit.
@@ -298,7 +265,7 @@ class MaddnessProjection(
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
-        X_new = self.maddness_._transform(X)
+        X_new = approximate_product(self.maddness_, X)
         X_new += self.offset_.astype(X_new.dtype)
         return X_new
 

@@ -1,15 +1,10 @@
-"""What the MADDNESS wrappers share: the MADDNESS parameters and the inner estimator.
+"""What the wrappers of an inner scikit-learn estimator share.
 
-Every wrapper exposes the parameters of :class:`~sklearn_amm.MaddnessTransformer`
-other than ``weights`` under the same names, and builds its ``maddness_``
-from them with the matrix it approximates the product with. The parameter
-constraints and docstrings are taken from ``MaddnessTransformer`` so that
-they are written once. The ``__init__`` signatures still list the parameters
-one by one, because scikit-learn reads the parameters of an estimator from
-its ``__init__`` signature.
+A wrapper fits a clone of its ``estimator`` (or uses one given already
+fitted in a FrozenEstimator), reads from it the product it approximates,
+and checks on a few rows that the estimator's own output is that product.
 """
 
-import inspect
 import warnings
 
 import numpy as np
@@ -22,91 +17,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from ._maddness import MaddnessTransformer
-
-# The parameters a wrapper passes on to its MaddnessTransformer.
-MADDNESS_PARAMETERS = (
-    "n_codebooks",
-    "optimize_prototypes",
-    "ridge_alpha",
-    "quantize_luts",
-    "aggregation",
-    "lut_scaling",
-    "n_candidate_dims",
-    "split_objective",
-    "n_refinement_passes",
-    "verbose",
-)
-
-MADDNESS_PARAMETER_CONSTRAINTS = {
-    name: MaddnessTransformer._parameter_constraints[name]
-    for name in MADDNESS_PARAMETERS
-}
-
-_DOC_PLACEHOLDER = "{maddness_parameters}"
-
-
-def _parameter_docs(docstring, names):
-    """Extract the numpydoc entries of ``names`` from a class docstring.
-
-    An entry is its ``name : type`` line plus the indented lines after it.
-    Entries that cannot be found get a pointer to ``MaddnessTransformer``
-    rather than an error, so that a reworded docstring never breaks import.
-    """
-    blocks = {}
-    current = None
-    for line in inspect.cleandoc(docstring or "").splitlines():
-        if line and not line[0].isspace():
-            name = line.split(" : ")[0]
-            current = name if name in names and " : " in line else None
-            if current is not None:
-                blocks[current] = [line]
-        elif current is not None:
-            blocks[current].append(line)
-    entries = []
-    for name in names:
-        block = blocks.get(name)
-        if block is None:
-            block = [f"{name}", "    See :class:`~sklearn_amm.MaddnessTransformer`."]
-        entries.append("\n".join(block).rstrip())
-    return "\n\n".join(entries)
-
-
-_MADDNESS_PARAMETER_DOCS = _parameter_docs(
-    MaddnessTransformer.__doc__, MADDNESS_PARAMETERS
-)
-
-
-def insert_maddness_parameter_docs(cls):
-    """Class decorator: replace the ``{maddness_parameters}`` line of the docstring.
-
-    The entries are indented like the placeholder line, so this works whether
-    or not the interpreter strips docstring indentation (Python >= 3.13 does).
-    """
-    if cls.__doc__ is None:  # python -OO strips docstrings
-        return cls
-    lines = []
-    for line in cls.__doc__.splitlines():
-        if line.strip() != _DOC_PLACEHOLDER:
-            lines.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        lines.extend(
-            indent + entry if entry else ""
-            for entry in _MADDNESS_PARAMETER_DOCS.splitlines()
-        )
-    cls.__doc__ = "\n".join(lines)
-    return cls
-
-
-class MaddnessParamsMixin:
-    """Build ``maddness_`` from the wrapper's MADDNESS parameters."""
-
-    def _fit_maddness(self, X, weights, sample_weight=None):
-        """A MaddnessTransformer approximating ``X @ weights``, fitted on ``X``."""
-        params = {name: getattr(self, name) for name in MADDNESS_PARAMETERS}
-        amm = MaddnessTransformer(weights, **params)
-        return amm.fit(X, sample_weight=sample_weight)
+from ._maddness_params import MaddnessParamsMixin, set_maddness_params
 
 
 def unfrozen(estimator):
@@ -147,6 +58,31 @@ class InnerEstimatorMixin:
             estimator=self.estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
         )
+
+
+class InnerEstimatorWrapper(InnerEstimatorMixin, MaddnessParamsMixin):
+    """The parameters of a wrapper that has no others: ``estimator`` and MADDNESS's.
+
+    MaddnessRegressor and MaddnessProjection take exactly these.
+    """
+
+    def __init__(
+        self,
+        estimator,
+        *,
+        n_codebooks=16,
+        optimize_prototypes=True,
+        ridge_alpha=1.0,
+        quantize_luts=True,
+        aggregation="average",
+        lut_scaling="per_output",
+        n_candidate_dims=4,
+        split_objective="product",
+        n_refinement_passes=1,
+        verbose=0,
+    ):
+        self.estimator = estimator
+        set_maddness_params(self, locals())
 
 
 def positional_call(method, X):
