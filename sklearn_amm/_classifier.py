@@ -1,9 +1,9 @@
-"""MaddnessClassifier: a linear classifier whose product is approximated with MADDNESS."""
+"""MaddnessClassifier: a linear classifier with its product approximated by MADDNESS."""
 
 from numbers import Real
 
 import numpy as np
-from sklearn.base import ClassifierMixin, _fit_context, clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -27,14 +27,13 @@ from ._table_objective import (
     resolve_table_objective,
 )
 from ._validation import validate_rows
-from ._wrapper_base import positional_call, unfrozen
+from ._wrapper_base import inner_fit_context, positional_call, unfrozen
 
 
 def _inner_has_link(self):
     """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
     classifier_links(self)
     return True
-
 
 
 @fill_docstring
@@ -240,10 +239,7 @@ class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
 
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y, **fit_params):
         """Fit the inner classifier, then MADDNESS on ``X``.
 
@@ -253,10 +249,7 @@ class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
             Training rows, also used to learn the MADDNESS encoding.
         y : array-like of shape (n_samples,)
             Target labels.
-        **fit_params : dict
-            Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled). A ``sample_weight`` among them also
-            weighs the rows MADDNESS learns from.
+        {inner_fit_params}
 
         Returns
         -------

@@ -9,7 +9,6 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.frozen import FrozenEstimator
@@ -28,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
 from ._classifier import MaddnessClassifier
 from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
@@ -38,7 +38,7 @@ from ._persistence import VersionedStateMixin
 from ._probability import classifier_links, inner_links
 from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
-from ._wrapper_base import positional_call
+from ._wrapper_base import inner_fit_context, positional_call
 from .exceptions import AccuracyTargetWarning
 
 # Timings of each candidate on the held-out rows: the median of this many
@@ -116,6 +116,7 @@ def _has_proba(self):
     return True
 
 
+@fill_docstring
 class MaddnessClassifierCV(
     VersionedStateMixin, DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -226,12 +227,7 @@ class MaddnessClassifierCV(
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {feature_attributes}
 
     See Also
     --------
@@ -335,10 +331,7 @@ class MaddnessClassifierCV(
         coef = dense_coef(model)
         return linear_scores(coef, dense_intercept(model, len(coef)))
 
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y, **fit_params):
         """Search the configurations, then refit the fastest on all rows.
 

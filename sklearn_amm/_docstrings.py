@@ -1,9 +1,10 @@
 """Docstring fragments that several estimators share, written once.
 
-A class docstring holds a placeholder line such as ``{maddness_parameters}``
-where a fragment goes; :func:`fill_docstring` replaces it, indented like
-the placeholder, when the class is defined. The rendered docstrings, which
-Sphinx and ``help`` read, are those that would be written out in full.
+A class docstring, or a method's, holds a placeholder line such as
+``{maddness_parameters}`` where a fragment goes; :func:`fill_docstring`
+replaces it, indented like the placeholder, when the class is defined.
+The rendered docstrings, which Sphinx and ``help`` read, are those that
+would be written out in full.
 """
 
 import inspect
@@ -43,6 +44,12 @@ _FRAGMENTS = {
     "maddness_parameters": _parameter_docs(
         MaddnessTransformer.__doc__, MADDNESS_PARAMETERS
     ),
+    # The fit parameters that a wrapper passes to its inner estimator.
+    "inner_fit_params": """\
+**fit_params : dict
+    Passed to the inner estimator's ``fit`` (routed to it when
+    metadata routing is enabled). A ``sample_weight`` among them also
+    weighs the rows MADDNESS learns from.""",
     # The input-feature attributes of every fitted estimator.
     "feature_attributes": """\
 n_features_in_ : int
@@ -54,17 +61,15 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 }
 
 
-def fill_docstring(cls):
-    """Class decorator: replace the placeholder lines of the docstring.
+def _filled(docstring):
+    """``docstring`` with each placeholder line replaced by its fragment.
 
-    A line holding only ``{name}``, for a fragment ``name``, becomes that
-    fragment, indented like the placeholder line, so this works whether or
-    not the interpreter strips docstring indentation (Python >= 3.13 does).
+    The fragment is indented like the placeholder line, so this works
+    whether or not the interpreter strips docstring indentation (Python >=
+    3.13 does).
     """
-    if cls.__doc__ is None:  # python -OO strips docstrings
-        return cls
     lines = []
-    for line in cls.__doc__.splitlines():
+    for line in docstring.splitlines():
         stripped = line.strip()
         name = stripped[1:-1] if stripped[:1] + stripped[-1:] == "{}" else None
         if name not in _FRAGMENTS:
@@ -74,5 +79,20 @@ def fill_docstring(cls):
         lines.extend(
             indent + entry if entry else "" for entry in _FRAGMENTS[name].splitlines()
         )
-    cls.__doc__ = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def fill_docstring(cls):
+    """Class decorator: fill the placeholders of its docstring and its methods'.
+
+    A line holding only ``{name}``, for a fragment ``name``, becomes that
+    fragment. The methods are the functions defined in the class body
+    (decorated ones included, whose wrappers carry the docstring).
+    """
+    if cls.__doc__ is None:  # python -OO strips docstrings
+        return cls
+    cls.__doc__ = _filled(cls.__doc__)
+    for member in vars(cls).values():
+        if inspect.isfunction(member) and member.__doc__:
+            member.__doc__ = _filled(member.__doc__)
     return cls

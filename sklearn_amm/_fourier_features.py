@@ -8,48 +8,31 @@ scikit-learn sampler is fitted with the same parameters (so the same
 """
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import _fit_context
 from sklearn.kernel_approximation import RBFSampler, SkewedChi2Sampler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constraints import without_booleans
-from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
-from ._feature_names import ReplacedTransformerNamesMixin
 from ._maddness_interface import approximate_product
-from ._maddness_params import (
-    MADDNESS_PARAMETER_CONSTRAINTS,
-    MaddnessParamsMixin,
-    set_maddness_params,
-)
-from ._persistence import VersionedStateMixin
+from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS, set_maddness_params
+from ._transformer_base import DropInTransformer
 from ._validation import validate_rows
 
 
-class _BaseMaddnessFourierSampler(
-    VersionedStateMixin,
-    DocLinkMixin,
-    ReplacedTransformerNamesMixin,
-    MaddnessParamsMixin,
-    TransformerMixin,
-    BaseEstimator,
-):
+class _BaseMaddnessFourierSampler(DropInTransformer):
     """Random Fourier features ``sqrt(2 / n_components) * cos(Z @ W + b)``.
 
     ``Z`` is ``X`` for the RBF kernel and ``log(X + skewedness)`` for the
     skewed chi-squared kernel; ``Z @ W`` is approximated.
     """
 
-    # The scikit-learn sampler the class replaces, which names the outputs.
-    _sklearn_transformer = None
-
     def _sampler(self):
-        """The unfitted scikit-learn sampler with this estimator's parameters."""
-        raise NotImplementedError
+        """The unfitted sampler, with this estimator's values of its parameters."""
+        sampler = self._sklearn_transformer
+        return sampler(
+            **{name: getattr(self, name) for name in sampler._parameter_constraints}
+        )
 
     def _features_input(self, X):
         """The rows ``Z`` multiplied by the random weights, for validated X."""
@@ -117,13 +100,6 @@ class _BaseMaddnessFourierSampler(
     def _n_features_out(self):
         # The fitted width, not n_components, which set_params may change.
         return self.random_weights_.shape[1]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags
 
 
 @fill_docstring
@@ -211,13 +187,6 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
 
     _sklearn_transformer = RBFSampler
 
-    def _sampler(self):
-        return RBFSampler(
-            gamma=self.gamma,
-            n_components=self.n_components,
-            random_state=self.random_state,
-        )
-
 
 @fill_docstring
 class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
@@ -302,13 +271,6 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
 
     _sklearn_transformer = SkewedChi2Sampler
 
-    def _sampler(self):
-        return SkewedChi2Sampler(
-            skewedness=self.skewedness,
-            n_components=self.n_components,
-            random_state=self.random_state,
-        )
-
     def _resolve_params(self):
         self._skewedness = float(self.skewedness)
 
@@ -325,4 +287,3 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
         if (X <= -self._skewedness).any():
             raise ValueError("X may not contain entries smaller than -skewedness.")
         return np.log(X + X.dtype.type(self._skewedness))
-

@@ -1,4 +1,4 @@
-"""What the MADDNESS linear models share: the product ``X @ coef_.T`` they approximate."""
+"""What the MADDNESS linear models share: approximating ``X @ coef_.T``."""
 
 import numpy as np
 from scipy import sparse
@@ -108,4 +108,3 @@ class BaseMaddnessLinearModel(
         tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
-

@@ -9,29 +9,18 @@ stays exact.
 """
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import _fit_context
 from sklearn.kernel_approximation import Nystroem
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._constraints import without_booleans
-from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
-from ._feature_names import ReplacedTransformerNamesMixin
 from ._maddness_interface import approximate_product
-from ._maddness_params import (
-    MADDNESS_PARAMETER_CONSTRAINTS,
-    MaddnessParamsMixin,
-    set_maddness_params,
-)
-from ._persistence import VersionedStateMixin
+from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS, set_maddness_params
+from ._transformer_base import DropInTransformer
 from ._validation import validate_rows
-
 
 # Kernels of the form k(x, c) = f(x . c, ||x||, ||c||), whose only product is
 # the dot products, mapped to the kernel parameters they use.
@@ -63,14 +52,7 @@ def _inverse_norms(sq_norms):
 
 
 @fill_docstring
-class MaddnessNystroem(
-    VersionedStateMixin,
-    DocLinkMixin,
-    ReplacedTransformerNamesMixin,
-    MaddnessParamsMixin,
-    TransformerMixin,
-    BaseEstimator,
-):
+class MaddnessNystroem(DropInTransformer):
     """Nystroem features with the dot products ``X @ components_.T`` approximated.
 
     A drop-in for :class:`~sklearn.kernel_approximation.Nystroem` for the
@@ -297,10 +279,3 @@ class MaddnessNystroem(
         if "components_" in state and "_kernel" not in state:
             state["_kernel"] = str(state["kernel"])
         return state
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags

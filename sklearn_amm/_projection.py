@@ -2,12 +2,7 @@
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import (
-    BaseEstimator,
-    MetaEstimatorMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -17,10 +12,12 @@ from ._feature_names import inner_feature_names_out
 from ._maddness_interface import approximate_product
 from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS
 from ._persistence import VersionedStateMixin
+from ._transformer_base import DenseFloatTransformerMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
     InnerEstimatorWrapper,
     check_affine_match,
+    inner_fit_context,
     positional_call,
     unfrozen,
 )
@@ -137,6 +134,7 @@ class MaddnessProjection(
     VersionedStateMixin,
     DocLinkMixin,
     InnerEstimatorWrapper,
+    DenseFloatTransformerMixin,
     TransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
@@ -205,10 +203,7 @@ class MaddnessProjection(
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
 
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y=None, **fit_params):
         """Fit the inner transformer, read its affine map, then fit MADDNESS.
 
@@ -218,10 +213,7 @@ class MaddnessProjection(
             Training rows, also used to learn the MADDNESS encoding.
         y : array-like of shape (n_samples,), default=None
             Passed to the inner transformer's ``fit`` (ignored by most).
-        **fit_params : dict
-            Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled). A ``sample_weight`` among them also
-            weighs the rows MADDNESS learns from.
+        {inner_fit_params}
 
         Returns
         -------
@@ -290,10 +282,3 @@ class MaddnessProjection(
         return inner_feature_names_out(
             self, self.estimator_, self.weights_.shape[1], input_features
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags

@@ -1,7 +1,7 @@
 """MaddnessRegressor: a linear regressor whose product is approximated with MADDNESS."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
@@ -10,7 +10,7 @@ from ._docstrings import fill_docstring
 from ._linear_base import BaseMaddnessLinearModel
 from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS
 from ._validation import validate_rows
-from ._wrapper_base import unfrozen
+from ._wrapper_base import inner_fit_context, unfrozen
 
 
 @fill_docstring
@@ -70,10 +70,7 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
 
     _linear_method = "predict"
 
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y, **fit_params):
         """Fit the inner regressor, then MADDNESS on ``X``.
 
@@ -83,10 +80,7 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
             Training rows, also used to learn the MADDNESS encoding.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values.
-        **fit_params : dict
-            Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled). A ``sample_weight`` among them also
-            weighs the rows MADDNESS learns from.
+        {inner_fit_params}
 
         Returns
         -------

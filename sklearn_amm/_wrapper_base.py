@@ -8,7 +8,7 @@ and checks on a few rows that the estimator's own output is that product.
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -18,6 +18,11 @@ from sklearn.utils.metadata_routing import (
 )
 
 from ._maddness_params import MaddnessParamsMixin, set_maddness_params
+
+
+# The fit context of a wrapper's fit: the inner estimator's parameters are
+# validated by its own fit, which must not skip the validation.
+inner_fit_context = _fit_context(prefer_skip_nested_validation=False)
 
 
 def unfrozen(estimator):
