@@ -3,6 +3,8 @@
 A wrapper fits a clone of its ``estimator`` (or uses one given already
 fitted in a FrozenEstimator), reads from it the product it approximates,
 and checks on a few rows that the estimator's own output is that product.
+The wrappers whose only parameters are ``estimator`` and the MADDNESS ones
+share their ``__init__``.
 """
 
 import warnings
@@ -19,9 +21,8 @@ from sklearn.utils.metadata_routing import (
 
 from ._maddness_params import MaddnessParamsMixin, set_maddness_params
 
-
-# The fit context of a wrapper's fit: the inner estimator's parameters are
-# validated by its own fit, which must not skip the validation.
+# The context of a wrapper's fit: nested validation is not skipped, so that
+# the inner estimator's parameters are validated by its own fit.
 inner_fit_context = _fit_context(prefer_skip_nested_validation=False)
 
 
