@@ -19,7 +19,8 @@ from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
 from ._labels import labels_from_scores
 from ._linear_base import BaseMaddnessLinearModel, dense_coef, dense_intercept
-from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS, set_maddness_params
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
+from ._maddness_params import estimator_dataclass
 from ._probability import classifier_links
 from ._table_objective import (
     LABEL_OBJECTIVES,
@@ -37,6 +38,7 @@ def _inner_has_link(self):
 
 
 @fill_docstring
+@estimator_dataclass(kw_only=True)
 class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
     """A linear classifier whose ``X @ coef_.T`` is approximated with MADDNESS.
 
@@ -200,7 +202,7 @@ class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         **MADDNESS_PARAMETER_CONSTRAINTS,
         "table_objective": [
@@ -213,31 +215,10 @@ class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
 
     _linear_method = "decision_function"
 
-    def __init__(
-        self,
-        estimator,
-        *,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-        table_objective="auto",
-        fallback_loss=None,
-        validation_fraction=0.2,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        set_maddness_params(self, locals())
-        self.table_objective = table_objective
-        self.fallback_loss = fallback_loss
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
+    table_objective: str = "auto"
+    fallback_loss: float | None = None
+    validation_fraction: float = 0.2
+    random_state: int | np.random.RandomState | None = None
 
     @inner_fit_context
     def fit(self, X, y, **fit_params):

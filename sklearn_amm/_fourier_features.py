@@ -12,11 +12,10 @@ from sklearn.base import _fit_context
 from sklearn.kernel_approximation import RBFSampler, SkewedChi2Sampler
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._constraints import without_booleans
 from ._docstrings import fill_docstring
-from ._maddness_interface import approximate_product
-from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS, set_maddness_params
-from ._transformer_base import DropInTransformer
+from ._maddness_interface import approximate_product, fit_maddness
+from ._maddness_params import estimator_dataclass
+from ._transformer_base import DropInTransformer, drop_in_constraints
 from ._validation import validate_rows
 
 
@@ -68,7 +67,7 @@ class _BaseMaddnessFourierSampler(DropInTransformer):
         sampler = self._sampler().fit(X)
         self.random_weights_ = sampler.random_weights_
         self.random_offset_ = sampler.random_offset_
-        self.maddness_ = self._fit_maddness(Z, self.random_weights_, sample_weight)
+        self.maddness_ = fit_maddness(self, Z, self.random_weights_, sample_weight)
         return self
 
     def transform(self, X):
@@ -103,6 +102,7 @@ class _BaseMaddnessFourierSampler(DropInTransformer):
 
 
 @fill_docstring
+@estimator_dataclass(kw_only=True)
 class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
     """Random Fourier features of the RBF kernel, with ``X @ W`` approximated.
 
@@ -158,37 +158,17 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
     (1000, 64)
     """
 
-    _parameter_constraints: dict = {
-        **without_booleans(RBFSampler._parameter_constraints),
-        **MADDNESS_PARAMETER_CONSTRAINTS,
-    }
+    gamma: float | str = 1.0
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
 
-    def __init__(
-        self,
-        *,
-        gamma=1.0,
-        n_components=100,
-        random_state=None,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.gamma = gamma
-        self.n_components = n_components
-        self.random_state = random_state
-        set_maddness_params(self, locals())
+    _parameter_constraints = drop_in_constraints(RBFSampler)
 
     _sklearn_transformer = RBFSampler
 
 
 @fill_docstring
+@estimator_dataclass(kw_only=True)
 class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
     """Features of the skewed chi-squared kernel, with the product approximated.
 
@@ -242,32 +222,11 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
     (1000, 64)
     """
 
-    _parameter_constraints: dict = {
-        **without_booleans(SkewedChi2Sampler._parameter_constraints),
-        **MADDNESS_PARAMETER_CONSTRAINTS,
-    }
+    skewedness: float = 1.0
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
 
-    def __init__(
-        self,
-        *,
-        skewedness=1.0,
-        n_components=100,
-        random_state=None,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.skewedness = skewedness
-        self.n_components = n_components
-        self.random_state = random_state
-        set_maddness_params(self, locals())
+    _parameter_constraints = drop_in_constraints(SkewedChi2Sampler)
 
     _sklearn_transformer = SkewedChi2Sampler
 

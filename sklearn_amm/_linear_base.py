@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.validation import validate_data
 
 from ._doc_link import DocLinkMixin
-from ._maddness_interface import approximate_product
+from ._maddness_interface import approximate_product, fit_maddness
 from ._persistence import VersionedStateMixin
 from ._wrapper_base import (
     InnerEstimatorWrapper,
@@ -78,7 +78,7 @@ class BaseMaddnessLinearModel(
         # The exact product, for the rows that fall back to it.
         self._exact_coef = coef
         self._exact_intercept = intercept.copy()
-        self.maddness_ = self._fit_maddness(X, coef.T, fit_params.get("sample_weight"))
+        self.maddness_ = fit_maddness(self, X, coef.T, fit_params.get("sample_weight"))
         return X
 
     def _check_coef_shape(self, coef, n_features):

@@ -1,8 +1,9 @@
-"""What a wrapper asks of its fitted MaddnessTransformer beyond the public API.
+"""What a wrapper asks of its MaddnessTransformer.
 
-Every wrapper owns a MaddnessTransformer, ``maddness_``, fitted with the
-matrix whose product it approximates (see ``_maddness_params``). Past fit
-it needs two things that ``transform`` and ``fit`` do not give:
+Every wrapper owns a MaddnessTransformer, ``maddness_``, fitted with its
+MADDNESS parameters (see ``_maddness_params``) and the matrix whose product
+it approximates (:func:`fit_maddness`). Past fit it needs two things that
+``transform`` and ``fit`` do not give:
 
 - the product of rows it has validated itself (against its own feature
   names and finiteness rules), in a dtype of its choosing and with an
@@ -16,7 +17,24 @@ These functions are the only code outside ``_maddness`` that calls the
 transformer's private methods or writes its fitted attributes.
 """
 
+from ._maddness import MaddnessTransformer
+from ._maddness_params import MADDNESS_PARAMETERS
 from ._tables import leaf_weights
+
+# The wrappers validate their MADDNESS parameters as MaddnessTransformer does.
+MADDNESS_PARAMETER_CONSTRAINTS = {
+    name: MaddnessTransformer._parameter_constraints[name]
+    for name in MADDNESS_PARAMETERS
+}
+
+
+def fit_maddness(wrapper, X, weights, sample_weight=None):
+    """A MaddnessTransformer approximating ``X @ weights``, fitted on ``X``.
+
+    It takes the values of ``wrapper``'s MADDNESS parameters.
+    """
+    params = {name: getattr(wrapper, name) for name in MADDNESS_PARAMETERS}
+    return MaddnessTransformer(weights, **params).fit(X, sample_weight=sample_weight)
 
 
 def approximate_product(amm, X, dtype=None, offset=None):

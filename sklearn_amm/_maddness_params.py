@@ -1,53 +1,47 @@
-"""The MADDNESS parameters every wrapper shares with MaddnessTransformer.
+"""The MADDNESS parameters, declared once for MaddnessTransformer and its wrappers.
 
-Every wrapper exposes the parameters of :class:`~sklearn_amm.MaddnessTransformer`
-other than ``weights`` under the same names, and builds its ``maddness_``
-from them with the matrix it approximates the product with. Their
-constraints are taken from ``MaddnessTransformer`` (and their docstrings,
-see ``_docstrings``) so that they are written once. The ``__init__``
-signatures still list the parameters one by one, because scikit-learn
-reads the parameters of an estimator from its ``__init__`` signature; only
-storing them is shared.
+:class:`~sklearn_amm.MaddnessTransformer` takes them after ``weights``, and
+every wrapper takes them under the same names and defaults to build its
+``maddness_``. Their constraints and documentation are MaddnessTransformer's
+(see ``_maddness_interface`` and ``_docstrings``).
 """
 
-from ._maddness import MaddnessTransformer
+from dataclasses import dataclass, fields
+
+
+def estimator_dataclass(cls=None, /, *, kw_only=False):
+    """:func:`~dataclasses.dataclass` for an estimator's parameters.
+
+    The generated ``__init__`` stores each argument unchanged, as
+    scikit-learn requires. ``repr=False`` keeps BaseEstimator's repr, which
+    shows only the parameters that differ from their defaults;
+    ``eq=False`` keeps comparison and hashing by identity, as for any other
+    estimator. Works with or without arguments, as ``dataclass`` does.
+    """
+    return dataclass(cls, kw_only=kw_only, repr=False, eq=False)
+
+
+# A dataclass, so that the parameters are declared once, here, for the
+# transformer and all its wrappers: each estimator is a dataclass too, whose
+# generated __init__ takes these after its own positional parameters and
+# stores every argument unchanged, as scikit-learn requires of __init__ (no
+# logic, no __post_init__). scikit-learn reads the parameters from that
+# __init__'s signature, so get_params, set_params and clone see them.
+@estimator_dataclass(kw_only=True)
+class MaddnessParams:
+    """The keyword-only MADDNESS parameters (see MaddnessTransformer)."""
+
+    n_codebooks: int = 16
+    optimize_prototypes: bool = True
+    ridge_alpha: float = 1.0
+    quantize_luts: bool = True
+    aggregation: str = "average"
+    lut_scaling: str = "per_output"
+    n_candidate_dims: int = 4
+    split_objective: str = "product"
+    n_refinement_passes: int = 1
+    verbose: int = 0
+
 
 # The parameters a wrapper passes on to its MaddnessTransformer.
-MADDNESS_PARAMETERS = (
-    "n_codebooks",
-    "optimize_prototypes",
-    "ridge_alpha",
-    "quantize_luts",
-    "aggregation",
-    "lut_scaling",
-    "n_candidate_dims",
-    "split_objective",
-    "n_refinement_passes",
-    "verbose",
-)
-
-MADDNESS_PARAMETER_CONSTRAINTS = {
-    name: MaddnessTransformer._parameter_constraints[name]
-    for name in MADDNESS_PARAMETERS
-}
-
-
-def set_maddness_params(estimator, init_arguments):
-    """Store the MADDNESS parameters among an ``__init__``'s arguments, unchanged.
-
-    ``init_arguments`` is the ``locals()`` of the ``__init__`` at its
-    start, so that each value is stored exactly as given, as scikit-learn
-    requires of ``__init__``.
-    """
-    for name in MADDNESS_PARAMETERS:
-        setattr(estimator, name, init_arguments[name])
-
-
-class MaddnessParamsMixin:
-    """Build ``maddness_`` from the wrapper's MADDNESS parameters."""
-
-    def _fit_maddness(self, X, weights, sample_weight=None):
-        """A MaddnessTransformer approximating ``X @ weights``, fitted on ``X``."""
-        params = {name: getattr(self, name) for name in MADDNESS_PARAMETERS}
-        amm = MaddnessTransformer(weights, **params)
-        return amm.fit(X, sample_weight=sample_weight)
+MADDNESS_PARAMETERS = tuple(field.name for field in fields(MaddnessParams))

@@ -8,6 +8,8 @@ scikit-learn transformer is fitted with the same parameters (so the same
 stays exact.
 """
 
+from dataclasses import KW_ONLY
+
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.kernel_approximation import Nystroem
@@ -15,11 +17,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._constraints import without_booleans
 from ._docstrings import fill_docstring
-from ._maddness_interface import approximate_product
-from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS, set_maddness_params
-from ._transformer_base import DropInTransformer
+from ._maddness_interface import approximate_product, fit_maddness
+from ._maddness_params import estimator_dataclass
+from ._transformer_base import DropInTransformer, drop_in_constraints
 from ._validation import validate_rows
 
 # Kernels of the form k(x, c) = f(x . c, ||x||, ||c||), whose only product is
@@ -52,6 +53,7 @@ def _inverse_norms(sq_norms):
 
 
 @fill_docstring
+@estimator_dataclass
 class MaddnessNystroem(DropInTransformer):
     """Nystroem features with the dot products ``X @ components_.T`` approximated.
 
@@ -130,43 +132,20 @@ class MaddnessNystroem(DropInTransformer):
     (1000, 64)
     """
 
-    _parameter_constraints: dict = {
-        **without_booleans(Nystroem._parameter_constraints),
-        "kernel": [StrOptions(set(_DOT_PRODUCT_KERNELS))],
-        **MADDNESS_PARAMETER_CONSTRAINTS,
-    }
+    kernel: str = "rbf"
+    _: KW_ONLY
+    gamma: float | None = None
+    coef0: float | None = None
+    degree: float | None = None
+    kernel_params: dict | None = None
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
+    n_jobs: int | None = None
 
-    def __init__(
-        self,
-        kernel="rbf",
-        *,
-        gamma=None,
-        coef0=None,
-        degree=None,
-        kernel_params=None,
-        n_components=100,
-        random_state=None,
-        n_jobs=None,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.kernel = kernel
-        self.gamma = gamma
-        self.coef0 = coef0
-        self.degree = degree
-        self.kernel_params = kernel_params
-        self.n_components = n_components
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-        set_maddness_params(self, locals())
+    _parameter_constraints = {
+        **drop_in_constraints(Nystroem),
+        "kernel": [StrOptions(set(_DOT_PRODUCT_KERNELS))],
+    }
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -204,7 +183,7 @@ class MaddnessNystroem(DropInTransformer):
         self.normalization_ = nystroem.normalization_
         self._resolve_kernel_params(X.shape[1])
         self._component_sq_norms = row_norms(self.components_, squared=True)
-        self.maddness_ = self._fit_maddness(X, self.components_.T)
+        self.maddness_ = fit_maddness(self, X, self.components_.T)
         return self
 
     def _resolve_kernel_params(self, n_features):

@@ -9,10 +9,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
 from ._feature_names import inner_feature_names_out
-from ._maddness_interface import approximate_product
-from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS
+from ._maddness_interface import (
+    MADDNESS_PARAMETER_CONSTRAINTS,
+    approximate_product,
+    fit_maddness,
+)
 from ._persistence import VersionedStateMixin
-from ._transformer_base import DenseFloatTransformerMixin
+from ._tags import DenseFloatTransformerMixin
 from ._validation import validate_rows
 from ._wrapper_base import (
     InnerEstimatorWrapper,
@@ -233,8 +236,8 @@ class MaddnessProjection(
             self.offset_,
             f"The transform of {type(unfrozen(self.estimator_)).__name__}",
         )
-        self.maddness_ = self._fit_maddness(
-            X, self.weights_, fit_params.get("sample_weight")
+        self.maddness_ = fit_maddness(
+            self, X, self.weights_, fit_params.get("sample_weight")
         )
         return self
 

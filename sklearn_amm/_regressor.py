@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_docstring
 from ._linear_base import BaseMaddnessLinearModel
-from ._maddness_params import MADDNESS_PARAMETER_CONSTRAINTS
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
 from ._validation import validate_rows
 from ._wrapper_base import inner_fit_context, unfrozen
 

@@ -1,48 +1,47 @@
-"""What the transformers built on an approximate product share.
+"""What the drop-ins for scikit-learn's kernel approximations share.
 
-MaddnessProjection and the drop-ins for scikit-learn's kernel
-approximations return a function of ``X @ B``: their input is dense and
-finite (MADDNESS compares feature values with thresholds) and their output
-keeps the rows' float dtype, as MaddnessTransformer's does.
+Each stands in for a scikit-learn transformer whose output is a function of
+``X @ B``: it takes that transformer's parameters, and the MADDNESS ones,
+and computes the product approximately.
 """
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ._constraints import without_booleans
 from ._doc_link import DocLinkMixin
 from ._feature_names import ReplacedTransformerNamesMixin
-from ._maddness_params import MaddnessParamsMixin
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
+from ._maddness_params import MaddnessParams
 from ._persistence import VersionedStateMixin
+from ._tags import DenseFloatTransformerMixin
 
 
-class DenseFloatTransformerMixin:
-    """Tags of a transformer of dense, finite float rows that keeps their dtype.
+def drop_in_constraints(sklearn_transformer):
+    """The parameter constraints of a drop-in for ``sklearn_transformer``.
 
-    Goes before :class:`~sklearn.base.TransformerMixin` in the bases, which
-    sets the transformer tags this one changes.
+    Those of the scikit-learn transformer, without booleans where numbers
+    are expected, and the MADDNESS parameters'.
     """
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags
+    return {
+        **without_booleans(sklearn_transformer._parameter_constraints),
+        **MADDNESS_PARAMETER_CONSTRAINTS,
+    }
 
 
 class DropInTransformer(
     VersionedStateMixin,
     DocLinkMixin,
     ReplacedTransformerNamesMixin,
-    MaddnessParamsMixin,
     DenseFloatTransformerMixin,
     TransformerMixin,
+    MaddnessParams,
     BaseEstimator,
 ):
     """A stand-in for a scikit-learn transformer, with its product approximated.
 
-    Subclasses set ``_sklearn_transformer``, the class they replace, which
-    names their outputs, and fit ``maddness_`` with the parameters of
-    :class:`~sklearn_amm.MaddnessTransformer` they share.
+    Subclasses are dataclasses that declare the parameters of the class they
+    replace, set ``_sklearn_transformer`` to that class, which names their
+    outputs, and fit ``maddness_`` with :func:`fit_maddness`.
     """
 
     # The scikit-learn transformer the class replaces, which names the outputs.

@@ -3,8 +3,8 @@
 A wrapper fits a clone of its ``estimator`` (or uses one given already
 fitted in a FrozenEstimator), reads from it the product it approximates,
 and checks on a few rows that the estimator's own output is that product.
-The wrappers whose only parameters are ``estimator`` and the MADDNESS ones
-share their ``__init__``.
+Their parameters are ``estimator`` and the MADDNESS ones, and for some a few
+of their own.
 """
 
 import warnings
@@ -19,7 +19,7 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from ._maddness_params import MaddnessParamsMixin, set_maddness_params
+from ._maddness_params import MaddnessParams, estimator_dataclass
 
 # The context of a wrapper's fit: nested validation is not skipped, so that
 # the inner estimator's parameters are validated by its own fit.
@@ -66,29 +66,15 @@ class InnerEstimatorMixin:
         )
 
 
-class InnerEstimatorWrapper(InnerEstimatorMixin, MaddnessParamsMixin):
-    """The parameters of a wrapper that has no others: ``estimator`` and MADDNESS's.
+@estimator_dataclass
+class InnerEstimatorWrapper(InnerEstimatorMixin, MaddnessParams):
+    """The parameters of a wrapper: ``estimator``, then the MADDNESS ones.
 
-    MaddnessRegressor and MaddnessProjection take exactly these.
+    A subclass with parameters of its own declares them as dataclass fields
+    (keyword-only, with defaults), which come after these.
     """
 
-    def __init__(
-        self,
-        estimator,
-        *,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.estimator = estimator
-        set_maddness_params(self, locals())
+    estimator: object
 
 
 def positional_call(method, X):
