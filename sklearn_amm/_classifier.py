@@ -6,7 +6,6 @@ import numpy as np
 from sklearn.base import ClassifierMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
@@ -15,6 +14,7 @@ from sklearn.utils.validation import (
 )
 
 from ._constraints import NumberInterval
+from ._decision_classifier import DecisionClassifierMixin
 from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
 from ._labels import labels_from_scores
@@ -31,15 +31,11 @@ from ._validation import validate_rows
 from ._wrapper_base import inner_fit_context, positional_call, unfrozen
 
 
-def _inner_has_link(self):
-    """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
-    classifier_links(self)
-    return True
-
-
 @fill_docstring
 @estimator_dataclass(kw_only=True)
-class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
+class MaddnessClassifier(
+    DecisionClassifierMixin, ClassifierMixin, BaseMaddnessLinearModel
+):
     """A linear classifier whose ``X @ coef_.T`` is approximated with MADDNESS.
 
     Fits a clone of ``estimator`` (or uses an already fitted one wrapped in
@@ -406,64 +402,8 @@ class MaddnessClassifier(ClassifierMixin, BaseMaddnessLinearModel):
             return np.zeros(X.shape[0], dtype=bool)
         return falls_back(self._approximate_scores(X), self.fallback_threshold_)
 
-    def predict(self, X):
-        """Predict class labels from the approximate decision values.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            ``classes_[1]`` where the binary score is positive, else the
-            class of the largest score.
-        """
-        scores = self.decision_function(X)
-        return labels_from_scores(self.classes_, scores)
-
-    @available_if(_inner_has_link)
-    def predict_proba(self, X):
-        """Class probabilities from the approximate decision values.
-
-        Only available when the inner model has ``predict_proba`` with a
-        known link (see Notes of the class).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``. For more than two classes,
-            column-major (Fortran-ordered) when the decision values are (see
-            :meth:`decision_function`): the link is applied in place.
-        """
-        check_is_fitted(self)
-        proba_link, _ = classifier_links(self)
-        return proba_link(self.decision_function(X))
-
-    @available_if(_inner_has_link)
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            In the order of ``classes_``; column-major (Fortran-ordered)
-            when :meth:`predict_proba`'s array is.
-        """
-        check_is_fitted(self)
-        _, log_link = classifier_links(self)
-        return log_link(self.predict_proba(X))
+    def _probability_links(self):
+        return classifier_links(self)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -15,7 +15,6 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.kernel_approximation import Nystroem, RBFSampler, SkewedChi2Sampler
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
@@ -26,6 +25,7 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from ._constraints import NumberInterval
+from ._decision_classifier import DecisionClassifierMixin
 from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
@@ -100,25 +100,14 @@ def _proba_links(model):
     return classifier_links(model)
 
 
-def _has_proba(self):
-    """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
-    if hasattr(self, "estimator_"):
-        if self.best_estimator_ is None:
-            return hasattr(self.estimator_, "predict_proba")
-        _proba_links(self.best_estimator_)
-        return True
-    if isinstance(self.estimator, Pipeline):
-        inner_links(self.estimator.steps[-1][1])
-        return True
-    if all(objective in LABEL_OBJECTIVES for objective in self.table_objectives):
-        return True
-    inner_links(self.estimator)
-    return True
-
-
 @fill_docstring
 class MaddnessClassifierCV(
-    VersionedStateMixin, DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    VersionedStateMixin,
+    DocLinkMixin,
+    DecisionClassifierMixin,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """The fastest :class:`MaddnessClassifier` within a stated accuracy loss.
 
@@ -496,59 +485,29 @@ class MaddnessClassifierCV(
         )
         return scores
 
-    def predict(self, X):
-        """Class labels.
+    def _probabilities_available(self):
+        if hasattr(self, "estimator_"):
+            if self.best_estimator_ is None:
+                return hasattr(self.estimator_, "predict_proba")
+            _proba_links(self.best_estimator_)
+            return True
+        if isinstance(self.estimator, Pipeline):
+            inner_links(self.estimator.steps[-1][1])
+            return True
+        if all(objective in LABEL_OBJECTIVES for objective in self.table_objectives):
+            return True
+        inner_links(self.estimator)
+        return True
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+    def _probability_links(self):
+        return _proba_links(self.best_estimator_)
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        return labels_from_scores(self.classes_, scores)
-
-    @available_if(_has_proba)
-    def predict_proba(self, X):
-        """Class probabilities, as the chosen configuration gives them.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
+    def _probabilities(self, X, log):
         if self.best_estimator_ is None:
-            return positional_call(self.estimator_.predict_proba, self._validate_rows(X))
-        proba_link, _ = _proba_links(self.best_estimator_)
-        return proba_link(self.decision_function(X))
-
-    @available_if(_has_proba)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        if self.best_estimator_ is None:
-            rows = self._validate_rows(X)
-            return positional_call(self.estimator_.predict_log_proba, rows)
-        _, log_link = _proba_links(self.best_estimator_)
-        return log_link(self.predict_proba(X))
+            exact = self.estimator_
+            method = exact.predict_log_proba if log else exact.predict_proba
+            return positional_call(method, self._validate_rows(X))
+        return super()._probabilities(X, log)
 
     def fallback_mask(self, X):
         """Which rows are scored exactly.

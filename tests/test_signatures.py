@@ -97,9 +97,8 @@ def test_parameters(cls):
         for p in parameters
         if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
     ] == positional
-    assert {
-        p.name: p.default for p in parameters if p.kind == inspect.Parameter.KEYWORD_ONLY
-    } == keyword_only
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    assert {p.name: p.default for p in parameters if p.kind == keyword} == keyword_only
     # Nothing else: no *args, **kwargs or positional-only parameters.
     assert len(parameters) == len(positional) + len(keyword_only)
     # The positional parameters come first.
