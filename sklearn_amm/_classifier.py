@@ -128,9 +128,7 @@ class MaddnessClassifier(
 
     Attributes
     ----------
-    estimator_ : estimator object
-        The fitted inner classifier (the FrozenEstimator itself if one was
-        given).
+    {inner_estimator_attribute}
 
     maddness_ : MaddnessTransformer
         Approximates ``X @ estimator_.coef_.T``; with
@@ -346,10 +344,7 @@ class MaddnessClassifier(
         fitted tables. Rows that fall back (``fallback_loss``) get the inner
         model's exact ``X @ coef_.T + intercept_``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        {rows_parameters}
 
         Returns
         -------
@@ -384,10 +379,7 @@ class MaddnessClassifier(
     def fallback_mask(self, X):
         """Which rows :meth:`predict` scores exactly (see ``fallback_loss``).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------

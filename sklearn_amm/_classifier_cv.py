@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import KW_ONLY
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,6 +34,7 @@ from ._classifier import MaddnessClassifier
 from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
 from ._labels import labels_from_scores
 from ._linear_base import dense_coef, dense_intercept
+from ._maddness_params import estimator_dataclass
 from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
 from ._probability import classifier_links, inner_links
@@ -101,6 +103,7 @@ def _proba_links(model):
 
 
 @fill_docstring
+@estimator_dataclass
 class MaddnessClassifierCV(
     VersionedStateMixin,
     DocLinkMixin,
@@ -236,7 +239,7 @@ class MaddnessClassifierCV(
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         "max_accuracy_loss": [NumberInterval(Real, 0, 1, closed="both")],
         "n_codebooks": ["array-like"],
@@ -247,26 +250,15 @@ class MaddnessClassifierCV(
         "verbose": ["verbose"],
     }
 
-    def __init__(
-        self,
-        estimator,
-        *,
-        max_accuracy_loss=0.01,
-        n_codebooks=(8, 16, 32, 64),
-        table_objectives=("fine_tuned",),
-        fallback=True,
-        validation_fraction=0.2,
-        random_state=None,
-        verbose=0,
-    ):
-        self.estimator = estimator
-        self.max_accuracy_loss = max_accuracy_loss
-        self.n_codebooks = n_codebooks
-        self.table_objectives = table_objectives
-        self.fallback = fallback
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
+    estimator: object
+    _: KW_ONLY
+    max_accuracy_loss: float = 0.01
+    n_codebooks: tuple[int, ...] = (8, 16, 32, 64)
+    table_objectives: tuple[str, ...] = ("fine_tuned",)
+    fallback: bool = True
+    validation_fraction: float = 0.2
+    random_state: int | np.random.RandomState | None = None
+    verbose: int = 0
 
     def _candidates(self, n_features):
         """``(n_codebooks, table_objective)`` pairs, fewest codebooks first."""
@@ -461,10 +453,7 @@ class MaddnessClassifierCV(
     def decision_function(self, X):
         """Decision values: approximate, exact for the rows that fall back.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        {rows_parameters}
 
         Returns
         -------
@@ -512,10 +501,7 @@ class MaddnessClassifierCV(
     def fallback_mask(self, X):
         """Which rows are scored exactly.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------

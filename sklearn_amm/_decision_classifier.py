@@ -8,6 +8,7 @@ probabilities from them as the inner linear model derives its own.
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import fill_docstring
 from ._labels import labels_from_scores
 
 
@@ -16,6 +17,7 @@ def _has_probabilities(self):
     return self._probabilities_available()
 
 
+@fill_docstring
 class DecisionClassifierMixin:
     """``predict``, ``predict_proba`` and ``predict_log_proba`` from decision values.
 
@@ -31,10 +33,7 @@ class DecisionClassifierMixin:
     def predict(self, X):
         """Predict class labels from the decision values.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------
@@ -55,10 +54,7 @@ class DecisionClassifierMixin:
         objective. When MaddnessClassifierCV keeps the exact model, they are
         the inner model's own.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------
@@ -74,10 +70,7 @@ class DecisionClassifierMixin:
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities of :meth:`predict_proba`.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------

@@ -50,6 +50,17 @@ _FRAGMENTS = {
     Passed to the inner estimator's ``fit`` (routed to it when
     metadata routing is enabled). A ``sample_weight`` among them also
     weighs the rows MADDNESS learns from.""",
+    # The Parameters section of the methods that take only rows.
+    "rows_parameters": """\
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    The rows, with the features seen during :term:`fit`.""",
+    # The inner estimator of a wrapper, as its fit sets it.
+    "inner_estimator_attribute": """\
+estimator_ : estimator object
+    The fitted inner estimator (the FrozenEstimator itself if one was
+    given).""",
     # The input-feature attributes of every fitted estimator.
     "feature_attributes": """\
 n_features_in_ : int
@@ -87,12 +98,16 @@ def fill_docstring(cls):
 
     A line holding only ``{name}``, for a fragment ``name``, becomes that
     fragment. The methods are the functions defined in the class body
-    (decorated ones included, whose wrappers carry the docstring).
+    (decorated ones included, whose wrappers carry the docstring), and
+    those held by ``available_if``, whose descriptor reads the docstring
+    from the function it holds, ``fn``.
     """
     if cls.__doc__ is None:  # python -OO strips docstrings
         return cls
     cls.__doc__ = _filled(cls.__doc__)
     for member in vars(cls).values():
-        if inspect.isfunction(member) and member.__doc__:
-            member.__doc__ = _filled(member.__doc__)
+        for function in (member, getattr(member, "fn", None)):
+            if inspect.isfunction(function) and function.__doc__:
+                function.__doc__ = _filled(function.__doc__)
+                member.__doc__ = function.__doc__
     return cls

@@ -10,16 +10,19 @@ scikit-learn sampler is fitted with the same parameters (so the same
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.kernel_approximation import RBFSampler, SkewedChi2Sampler
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._docstrings import fill_docstring
-from ._maddness_interface import approximate_product, fit_maddness
+from ._maddness_interface import fit_maddness
 from ._maddness_params import estimator_dataclass
-from ._transformer_base import DropInTransformer, drop_in_constraints
-from ._validation import validate_rows
+from ._transformer_base import (
+    DropInTransformer,
+    ProductTransformerMixin,
+    drop_in_constraints,
+)
 
 
-class _BaseMaddnessFourierSampler(DropInTransformer):
+class _BaseMaddnessFourierSampler(ProductTransformerMixin, DropInTransformer):
     """Random Fourier features ``sqrt(2 / n_components) * cos(Z @ W + b)``.
 
     ``Z`` is ``X`` for the RBF kernel and ``log(X + skewedness)`` for the
@@ -32,10 +35,6 @@ class _BaseMaddnessFourierSampler(DropInTransformer):
         return sampler(
             **{name: getattr(self, name) for name in sampler._parameter_constraints}
         )
-
-    def _features_input(self, X):
-        """The rows ``Z`` multiplied by the random weights, for validated X."""
-        return X
 
     def _resolve_params(self):
         """Store fitted copies of the parameters that transform reads."""
@@ -63,33 +62,15 @@ class _BaseMaddnessFourierSampler(DropInTransformer):
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._resolve_params()
-        Z = self._features_input(X)
+        Z = self._product_input(X)
         sampler = self._sampler().fit(X)
         self.random_weights_ = sampler.random_weights_
         self.random_offset_ = sampler.random_offset_
         self.maddness_ = fit_maddness(self, Z, self.random_weights_, sample_weight)
         return self
 
-    def transform(self, X):
-        """Apply the approximate feature map to X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to map.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            float32 for float32 input, float64 otherwise. With quantized
-            tables (``quantize_luts=True``, the default) the array is
-            column-major (Fortran-ordered), as the compiled scan writes it
-            one component at a time; ``np.ascontiguousarray`` gives a
-            row-major copy where one is needed.
-        """
-        check_is_fitted(self)
-        X = validate_rows(self, X)
-        projection = approximate_product(self.maddness_, self._features_input(X))
+    def _finish(self, projection):
+        """``sqrt(2 / n_components) * cos(projection + b)``, in place."""
         projection += self.random_offset_
         np.cos(projection, projection)
         projection *= (2.0 / self._n_features_out) ** 0.5
@@ -240,7 +221,7 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
             state["_skewedness"] = float(state["skewedness"])
         return state
 
-    def _features_input(self, X):
+    def _product_input(self, X):
         # Checked at fit too (SkewedChi2Sampler checks at transform only),
         # because MADDNESS learns on the logarithms.
         if (X <= -self._skewedness).any():

@@ -3,7 +3,9 @@
 :class:`~sklearn_amm.MaddnessTransformer` takes them after ``weights``, and
 every wrapper takes them under the same names and defaults to build its
 ``maddness_``. Their constraints and documentation are MaddnessTransformer's
-(see ``_maddness_interface`` and ``_docstrings``).
+(see ``_maddness_interface`` and ``_docstrings``). Every estimator of the
+package declares its parameters so, as the fields of a dataclass made by
+:func:`estimator_dataclass`.
 """
 
 from dataclasses import dataclass, fields

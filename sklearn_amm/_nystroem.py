@@ -201,10 +201,7 @@ class MaddnessNystroem(DropInTransformer):
     def transform(self, X):
         """Apply the approximate feature map to X.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to map.
+        {rows_parameters}
 
         Returns
         -------

@@ -2,21 +2,16 @@
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, TransformerMixin
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
 from ._feature_names import inner_feature_names_out
-from ._maddness_interface import (
-    MADDNESS_PARAMETER_CONSTRAINTS,
-    approximate_product,
-    fit_maddness,
-)
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS, fit_maddness
 from ._persistence import VersionedStateMixin
-from ._tags import DenseFloatTransformerMixin
-from ._validation import validate_rows
+from ._transformer_base import ProductTransformerMixin
 from ._wrapper_base import (
     InnerEstimatorWrapper,
     check_affine_match,
@@ -137,8 +132,7 @@ class MaddnessProjection(
     VersionedStateMixin,
     DocLinkMixin,
     InnerEstimatorWrapper,
-    DenseFloatTransformerMixin,
-    TransformerMixin,
+    ProductTransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
 ):
@@ -169,9 +163,7 @@ class MaddnessProjection(
 
     Attributes
     ----------
-    estimator_ : estimator object
-        The fitted inner transformer (the FrozenEstimator itself if one was
-        given).
+    {inner_estimator_attribute}
 
     weights_ : ndarray of shape (n_features_in_, n_outputs)
         Linear part of the inner transformer.
@@ -241,26 +233,8 @@ class MaddnessProjection(
         )
         return self
 
-    def transform(self, X):
-        """Approximate the inner transformer's output ``X @ weights_ + offset_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_outputs)
-            float32 for float32 input, float64 otherwise. With quantized
-            tables (``quantize_luts=True``, the default) the array is
-            column-major (Fortran-ordered), as the compiled scan writes it
-            one output at a time; ``np.ascontiguousarray`` gives a row-major
-            copy where one is needed.
-        """
-        check_is_fitted(self)
-        X = validate_rows(self, X)
-        X_new = approximate_product(self.maddness_, X)
+    def _finish(self, X_new):
+        """``X @ weights_ + offset_`` from the product, in place."""
         X_new += self.offset_.astype(X_new.dtype)
         return X_new
 

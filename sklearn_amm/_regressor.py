@@ -36,9 +36,7 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
 
     Attributes
     ----------
-    estimator_ : estimator object
-        The fitted inner regressor (the FrozenEstimator itself if one was
-        given).
+    {inner_estimator_attribute}
 
     maddness_ : MaddnessTransformer
         Approximates ``X @ estimator_.coef_.T``.
@@ -95,10 +93,7 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
     def predict(self, X):
         """Approximate predictions ``X @ coef_.T + intercept_``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
+        {rows_parameters}
 
         Returns
         -------

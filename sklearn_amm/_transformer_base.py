@@ -1,19 +1,56 @@
-"""What the drop-ins for scikit-learn's kernel approximations share.
+"""What the transformers whose output is a function of ``X @ B`` share.
 
-Each stands in for a scikit-learn transformer whose output is a function of
-``X @ B``: it takes that transformer's parameters, and the MADDNESS ones,
-and computes the product approximately.
+MaddnessProjection and the drop-ins for scikit-learn's kernel
+approximations compute the product approximately, with their
+``maddness_``, and the rest of their map exactly. Each drop-in stands in
+for a scikit-learn transformer: it takes that transformer's parameters, and
+the MADDNESS ones.
 """
 
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import without_booleans
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._feature_names import ReplacedTransformerNamesMixin
-from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS, approximate_product
 from ._maddness_params import MaddnessParams
 from ._persistence import VersionedStateMixin
 from ._tags import DenseFloatTransformerMixin
+from ._validation import validate_rows
+
+
+@fill_docstring
+class ProductTransformerMixin(DenseFloatTransformerMixin, TransformerMixin):
+    """``transform``: the approximate product, finished in place.
+
+    A TransformerMixin, so that ``set_output`` wraps this ``transform``.
+    Subclasses define ``_finish(product)``, the exact rest of the map, and
+    may define ``_product_input(X)``, the rows multiplied.
+    """
+
+    def transform(self, X):
+        """Transform X, with its matrix product approximated by MADDNESS.
+
+        {rows_parameters}
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_outputs)
+            float32 for float32 input, float64 otherwise; column-major
+            (Fortran-ordered) with quantized tables (``quantize_luts=True``,
+            the default), as :meth:`MaddnessTransformer.transform` returns
+            the product, which is finished in place. ``np.ascontiguousarray``
+            gives a row-major copy where one is needed.
+        """
+        check_is_fitted(self)
+        X = validate_rows(self, X)
+        return self._finish(approximate_product(self.maddness_, self._product_input(X)))
+
+    def _product_input(self, X):
+        """The rows whose product is approximated, for validated X."""
+        return X
 
 
 def drop_in_constraints(sklearn_transformer):
