@@ -82,9 +82,18 @@ class _BaseMaddnessFourierSampler(ProductTransformerMixin, DropInTransformer):
         return self.random_weights_.shape[1]
 
 
-@fill_docstring
 @estimator_dataclass(kw_only=True)
-class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
+class _RBFSamplerParams:
+    """RBFSampler's parameters (see DropInTransformer)."""
+
+    gamma: float | str = 1.0
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
+
+
+@fill_docstring
+@estimator_dataclass
+class MaddnessRBFSampler(_BaseMaddnessFourierSampler, _RBFSamplerParams):
     """Random Fourier features of the RBF kernel, with ``X @ W`` approximated.
 
     A drop-in for :class:`~sklearn.kernel_approximation.RBFSampler`: the
@@ -139,18 +148,23 @@ class MaddnessRBFSampler(_BaseMaddnessFourierSampler):
     (1000, 64)
     """
 
-    gamma: float | str = 1.0
-    n_components: int = 100
-    random_state: int | np.random.RandomState | None = None
-
     _parameter_constraints = drop_in_constraints(RBFSampler)
 
     _sklearn_transformer = RBFSampler
 
 
-@fill_docstring
 @estimator_dataclass(kw_only=True)
-class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
+class _SkewedChi2SamplerParams:
+    """SkewedChi2Sampler's parameters (see DropInTransformer)."""
+
+    skewedness: float = 1.0
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
+
+
+@fill_docstring
+@estimator_dataclass
+class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler, _SkewedChi2SamplerParams):
     """Features of the skewed chi-squared kernel, with the product approximated.
 
     A drop-in for :class:`~sklearn.kernel_approximation.SkewedChi2Sampler`:
@@ -202,10 +216,6 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler):
     >>> chi2.fit_transform(X).shape
     (1000, 64)
     """
-
-    skewedness: float = 1.0
-    n_components: int = 100
-    random_state: int | np.random.RandomState | None = None
 
     _parameter_constraints = drop_in_constraints(SkewedChi2Sampler)
 

@@ -52,9 +52,24 @@ def _inverse_norms(sq_norms):
     return inverse
 
 
+@estimator_dataclass
+class _NystroemParams:
+    """Nystroem's parameters (see DropInTransformer)."""
+
+    kernel: str = "rbf"
+    _: KW_ONLY
+    gamma: float | None = None
+    coef0: float | None = None
+    degree: float | None = None
+    kernel_params: dict | None = None
+    n_components: int = 100
+    random_state: int | np.random.RandomState | None = None
+    n_jobs: int | None = None
+
+
 @fill_docstring
 @estimator_dataclass
-class MaddnessNystroem(DropInTransformer):
+class MaddnessNystroem(DropInTransformer, _NystroemParams):
     """Nystroem features with the dot products ``X @ components_.T`` approximated.
 
     A drop-in for :class:`~sklearn.kernel_approximation.Nystroem` for the
@@ -131,16 +146,6 @@ class MaddnessNystroem(DropInTransformer):
     >>> nys.fit_transform(X).shape
     (1000, 64)
     """
-
-    kernel: str = "rbf"
-    _: KW_ONLY
-    gamma: float | None = None
-    coef0: float | None = None
-    degree: float | None = None
-    kernel_params: dict | None = None
-    n_components: int = 100
-    random_state: int | np.random.RandomState | None = None
-    n_jobs: int | None = None
 
     _parameter_constraints = {
         **drop_in_constraints(Nystroem),

@@ -76,9 +76,13 @@ class DropInTransformer(
 ):
     """A stand-in for a scikit-learn transformer, with its product approximated.
 
-    Subclasses are dataclasses that declare the parameters of the class they
-    replace, set ``_sklearn_transformer`` to that class, which names their
-    outputs, and fit ``maddness_`` with :func:`fit_maddness`.
+    Subclasses set ``_sklearn_transformer`` to the class they replace, which
+    names their outputs, and fit ``maddness_`` with ``fit_maddness``. They
+    are dataclasses, and take the parameters of the class they replace from
+    a dataclass listed last among their bases: a dataclass's ``__init__``
+    takes the fields of its bases from the last in the MRO to the first, so
+    that these parameters come first, as in the replaced class's signature,
+    and the MADDNESS ones after them.
     """
 
     # The scikit-learn transformer the class replaces, which names the outputs.

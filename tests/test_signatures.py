@@ -1,10 +1,11 @@
 """The parameters of the public estimators: the API contract.
 
-Names, kinds (positional or keyword-only) and defaults are written out here
-rather than read from the code, so that a change of how the estimators
-declare their parameters cannot change them unnoticed. The order of the
-positional parameters is part of the contract; that of keyword-only ones is
-not, as no call can depend on it.
+Names, kinds (positional or keyword-only), defaults and order are written
+out here rather than read from the code, so that a change of how the
+estimators declare their parameters cannot change them unnoticed. No call
+depends on the order of the keyword-only parameters, but help() and the API
+reference show it: a drop-in lists the parameters of the scikit-learn
+transformer it replaces first, as that transformer does.
 """
 
 import inspect
@@ -37,7 +38,7 @@ MADDNESS = {
     "verbose": 0,
 }
 
-# class: (positional parameters in order, keyword-only parameters).
+# class: (positional parameters, keyword-only parameters), each in order.
 CONTRACT = {
     MaddnessTransformer: ([("weights", None)], MADDNESS),
     MaddnessRegressor: ([("estimator", REQUIRED)], MADDNESS),
@@ -91,20 +92,15 @@ CONTRACT = {
 @pytest.mark.parametrize("cls", list(CONTRACT), ids=lambda cls: cls.__name__)
 def test_parameters(cls):
     positional, keyword_only = CONTRACT[cls]
-    parameters = list(inspect.signature(cls).parameters.values())
-    assert [
-        (p.name, p.default)
-        for p in parameters
-        if p.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
-    ] == positional
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    assert {p.name: p.default for p in parameters if p.kind == keyword} == keyword_only
-    # Nothing else: no *args, **kwargs or positional-only parameters.
-    assert len(parameters) == len(positional) + len(keyword_only)
-    # The positional parameters come first.
-    assert [p.name for p in parameters[: len(positional)]] == [
-        name for name, _ in positional
+    expected = [
+        (name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default)
+        for name, default in positional
+    ] + [
+        (name, inspect.Parameter.KEYWORD_ONLY, default)
+        for name, default in keyword_only.items()
     ]
+    parameters = inspect.signature(cls).parameters.values()
+    assert [(p.name, p.kind, p.default) for p in parameters] == expected
 
 
 @pytest.mark.parametrize("cls", list(CONTRACT), ids=lambda cls: cls.__name__)
