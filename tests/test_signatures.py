@@ -11,17 +11,9 @@ transformer it replaces first, as that transformer does.
 import inspect
 
 import pytest
+from sklearn.base import BaseEstimator
 
-from sklearn_amm import (
-    MaddnessClassifier,
-    MaddnessClassifierCV,
-    MaddnessNystroem,
-    MaddnessProjection,
-    MaddnessRBFSampler,
-    MaddnessRegressor,
-    MaddnessSkewedChi2Sampler,
-    MaddnessTransformer,
-)
+import sklearn_amm as amm
 
 REQUIRED = inspect.Parameter.empty
 
@@ -40,10 +32,10 @@ MADDNESS = {
 
 # class: (positional parameters, keyword-only parameters), each in order.
 CONTRACT = {
-    MaddnessTransformer: ([("weights", None)], MADDNESS),
-    MaddnessRegressor: ([("estimator", REQUIRED)], MADDNESS),
-    MaddnessProjection: ([("estimator", REQUIRED)], MADDNESS),
-    MaddnessClassifier: (
+    amm.MaddnessTransformer: ([("weights", None)], MADDNESS),
+    amm.MaddnessRegressor: ([("estimator", REQUIRED)], MADDNESS),
+    amm.MaddnessProjection: ([("estimator", REQUIRED)], MADDNESS),
+    amm.MaddnessClassifier: (
         [("estimator", REQUIRED)],
         {
             **MADDNESS,
@@ -53,7 +45,7 @@ CONTRACT = {
             "random_state": None,
         },
     ),
-    MaddnessClassifierCV: (
+    amm.MaddnessClassifierCV: (
         [("estimator", REQUIRED)],
         {
             "max_accuracy_loss": 0.01,
@@ -65,15 +57,15 @@ CONTRACT = {
             "verbose": 0,
         },
     ),
-    MaddnessRBFSampler: (
+    amm.MaddnessRBFSampler: (
         [],
         {"gamma": 1.0, "n_components": 100, "random_state": None, **MADDNESS},
     ),
-    MaddnessSkewedChi2Sampler: (
+    amm.MaddnessSkewedChi2Sampler: (
         [],
         {"skewedness": 1.0, "n_components": 100, "random_state": None, **MADDNESS},
     ),
-    MaddnessNystroem: (
+    amm.MaddnessNystroem: (
         [("kernel", "rbf")],
         {
             "gamma": None,
@@ -116,13 +108,10 @@ def test_init_stores_arguments_unchanged(cls):
 
 
 def test_every_public_estimator_is_pinned():
-    import sklearn_amm
-    from sklearn.base import BaseEstimator
-
     public = {
-        getattr(sklearn_amm, name)
-        for name in sklearn_amm.__all__
-        if isinstance(getattr(sklearn_amm, name), type)
-        and issubclass(getattr(sklearn_amm, name), BaseEstimator)
+        getattr(amm, name)
+        for name in amm.__all__
+        if isinstance(getattr(amm, name), type)
+        and issubclass(getattr(amm, name), BaseEstimator)
     }
     assert public == set(CONTRACT)
