@@ -2,6 +2,7 @@
 
 import time
 import warnings
+from dataclasses import KW_ONLY
 from numbers import Integral, Real
 
 import numpy as np
@@ -9,14 +10,12 @@ from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
     MetaEstimatorMixin,
-    _fit_context,
     clone,
 )
 from sklearn.frozen import FrozenEstimator
 from sklearn.kernel_approximation import Nystroem, RBFSampler, SkewedChi2Sampler
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
@@ -27,25 +26,21 @@ from sklearn.utils.validation import (
 from threadpoolctl import threadpool_limits
 
 from ._constraints import NumberInterval
+from ._decision_classifier import DecisionClassifierMixin
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
-from ._kernel_approximation import (
-    MaddnessNystroem,
-    MaddnessRBFSampler,
-    MaddnessSkewedChi2Sampler,
-)
-from ._linear_model import (
-    _LABEL_OBJECTIVES,
-    MaddnessClassifier,
-    _classifier_links,
-    _dense_coef,
-    _dense_intercept,
-    _labels_from_scores,
-    _links,
-)
+from ._classifier import MaddnessClassifier
+from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
+from ._labels import labels_from_scores
+from ._linear_base import dense_coef, dense_intercept
+from ._maddness_params import estimator_dataclass
+from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
+from ._probability import classifier_links, inner_links
+from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
-from ._wrapper_base import positional_call
+from ._wrapper_base import inner_fit_context, positional_call
 from .exceptions import AccuracyTargetWarning
 
 # Timings of each candidate on the held-out rows: the median of this many
@@ -103,28 +98,19 @@ def _kernel_step(estimator):
 def _proba_links(model):
     """The ``(proba, log_proba)`` links of a fitted candidate, or raise AttributeError."""
     if isinstance(model, Pipeline):
-        return _links(model.steps[-1][1])
-    return _classifier_links(model)
+        return inner_links(model.steps[-1][1])
+    return classifier_links(model)
 
 
-def _has_proba(self):
-    """``available_if`` check of ``predict_proba`` and ``predict_log_proba``."""
-    if hasattr(self, "estimator_"):
-        if self.best_estimator_ is None:
-            return hasattr(self.estimator_, "predict_proba")
-        _proba_links(self.best_estimator_)
-        return True
-    if isinstance(self.estimator, Pipeline):
-        _links(self.estimator.steps[-1][1])
-        return True
-    if all(objective in _LABEL_OBJECTIVES for objective in self.table_objectives):
-        return True
-    _links(self.estimator)
-    return True
-
-
+@fill_docstring
+@estimator_dataclass
 class MaddnessClassifierCV(
-    VersionedStateMixin, DocLinkMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    VersionedStateMixin,
+    DocLinkMixin,
+    DecisionClassifierMixin,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    BaseEstimator,
 ):
     """The fastest :class:`MaddnessClassifier` within a stated accuracy loss.
 
@@ -233,12 +219,7 @@ class MaddnessClassifierCV(
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {feature_attributes}
 
     See Also
     --------
@@ -258,7 +239,7 @@ class MaddnessClassifierCV(
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "estimator": [HasMethods(["fit", "decision_function"])],
         "max_accuracy_loss": [NumberInterval(Real, 0, 1, closed="both")],
         "n_codebooks": ["array-like"],
@@ -269,26 +250,15 @@ class MaddnessClassifierCV(
         "verbose": ["verbose"],
     }
 
-    def __init__(
-        self,
-        estimator,
-        *,
-        max_accuracy_loss=0.01,
-        n_codebooks=(8, 16, 32, 64),
-        table_objectives=("fine_tuned",),
-        fallback=True,
-        validation_fraction=0.2,
-        random_state=None,
-        verbose=0,
-    ):
-        self.estimator = estimator
-        self.max_accuracy_loss = max_accuracy_loss
-        self.n_codebooks = n_codebooks
-        self.table_objectives = table_objectives
-        self.fallback = fallback
-        self.validation_fraction = validation_fraction
-        self.random_state = random_state
-        self.verbose = verbose
+    estimator: object
+    _: KW_ONLY
+    max_accuracy_loss: float = 0.01
+    n_codebooks: tuple[int, ...] = (8, 16, 32, 64)
+    table_objectives: tuple[str, ...] = ("fine_tuned",)
+    fallback: bool = True
+    validation_fraction: float = 0.2
+    random_state: int | np.random.RandomState | None = None
+    verbose: int = 0
 
     def _candidates(self, n_features):
         """``(n_codebooks, table_objective)`` pairs, fewest codebooks first."""
@@ -339,13 +309,10 @@ class MaddnessClassifierCV(
         """The exact decision values of rows, for the rows that fall back."""
         if isinstance(model, Pipeline):
             return lambda rows: positional_call(model.decision_function, rows)
-        coef = _dense_coef(model)
-        return linear_scores(coef, _dense_intercept(model, len(coef)))
+        coef = dense_coef(model)
+        return linear_scores(coef, dense_intercept(model, len(coef)))
 
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y, **fit_params):
         """Search the configurations, then refit the fastest on all rows.
 
@@ -394,7 +361,7 @@ class MaddnessClassifierCV(
             candidate = self._candidate(head, n_codebooks, objective)
             candidate.fit(X_learn, y_learn, **_check_method_params(X, fit_params, learn))
             scores = positional_call(candidate.decision_function, rows)
-            approx_correct = _labels_from_scores(candidate.classes_, scores) == labels
+            approx_correct = labels_from_scores(candidate.classes_, scores) == labels
             calibration = calibrate(
                 scores,
                 approx_correct,
@@ -406,7 +373,7 @@ class MaddnessClassifierCV(
             def predict(candidate=candidate, threshold=calibration.threshold):
                 scores = positional_call(candidate.decision_function, rows)
                 exact_rows(scores, rows, threshold, exact_scores)
-                return _labels_from_scores(candidate.classes_, scores)
+                return labels_from_scores(candidate.classes_, scores)
 
             seconds = _median_seconds(predict)
             result = dict(
@@ -486,10 +453,7 @@ class MaddnessClassifierCV(
     def decision_function(self, X):
         """Decision values: approximate, exact for the rows that fall back.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
+        {rows_parameters}
 
         Returns
         -------
@@ -510,67 +474,34 @@ class MaddnessClassifierCV(
         )
         return scores
 
-    def predict(self, X):
-        """Class labels.
+    def _probabilities_available(self):
+        if hasattr(self, "estimator_"):
+            if self.best_estimator_ is None:
+                return hasattr(self.estimator_, "predict_proba")
+            _proba_links(self.best_estimator_)
+            return True
+        if isinstance(self.estimator, Pipeline):
+            inner_links(self.estimator.steps[-1][1])
+            return True
+        if all(objective in LABEL_OBJECTIVES for objective in self.table_objectives):
+            return True
+        inner_links(self.estimator)
+        return True
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+    def _probability_links(self):
+        return _proba_links(self.best_estimator_)
 
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        scores = self.decision_function(X)
-        return _labels_from_scores(self.classes_, scores)
-
-    @available_if(_has_proba)
-    def predict_proba(self, X):
-        """Class probabilities, as the chosen configuration gives them.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
+    def _probabilities(self, X, log):
         if self.best_estimator_ is None:
-            return positional_call(self.estimator_.predict_proba, self._validate_rows(X))
-        proba_link, _ = _proba_links(self.best_estimator_)
-        return proba_link(self.decision_function(X))
-
-    @available_if(_has_proba)
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        check_is_fitted(self)
-        if self.best_estimator_ is None:
-            rows = self._validate_rows(X)
-            return positional_call(self.estimator_.predict_log_proba, rows)
-        _, log_link = _proba_links(self.best_estimator_)
-        return log_link(self.predict_proba(X))
+            exact = self.estimator_
+            method = exact.predict_log_proba if log else exact.predict_proba
+            return positional_call(method, self._validate_rows(X))
+        return super()._probabilities(X, log)
 
     def fallback_mask(self, X):
         """Which rows are scored exactly.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+        {rows_parameters}
 
         Returns
         -------

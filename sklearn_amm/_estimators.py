@@ -6,15 +6,13 @@ be told to trust.
 """
 
 from ._classifier_cv import MaddnessClassifierCV
-from ._kernel_approximation import (
-    MaddnessNystroem,
-    MaddnessRBFSampler,
-    MaddnessSkewedChi2Sampler,
-)
-from ._linear_model import MaddnessClassifier, MaddnessRegressor
+from ._classifier import MaddnessClassifier
+from ._fourier_features import MaddnessRBFSampler, MaddnessSkewedChi2Sampler
 from ._maddness import MaddnessTransformer
+from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
 from ._projection import MaddnessProjection
+from ._regressor import MaddnessRegressor
 
 # In the order of the API reference.
 _ESTIMATORS = (

@@ -29,8 +29,10 @@ from ._encoding import encode_rows, thresholds_for_dtype
 from ._hash_tree import reachable_leaves
 from ._layout import ROWS_PER_BLOCK, averaging_bias, pad_tables
 from ._learning import learn_codebooks
+from ._maddness_params import MaddnessParams, estimator_dataclass
 from ._persistence import VersionedStateMixin
 from ._tables import ROUNDING_VARIANCE, build_tables, leaf_weights, quantize_tables
+from ._tags import DenseFloatTransformerMixin
 from ._training_checks import (
     split_column_range,
     warn_if_few_rows,
@@ -132,11 +134,14 @@ def _positive_weight_rows(X, sample_weight):
     return X, sample_weight
 
 
+@estimator_dataclass
 class MaddnessTransformer(
     VersionedStateMixin,
     DocLinkMixin,
     ClassNamePrefixFeaturesOutMixin,
+    DenseFloatTransformerMixin,
     TransformerMixin,
+    MaddnessParams,
     BaseEstimator,
 ):
     """Approximate the product ``X @ weights`` with MADDNESS.
@@ -290,7 +295,7 @@ class MaddnessTransformer(
     True
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints = {
         "weights": ["array-like", None],
         "n_codebooks": [NumberInterval(Integral, 1, None, closed="left")],
         "optimize_prototypes": ["boolean"],
@@ -304,32 +309,7 @@ class MaddnessTransformer(
         "verbose": ["verbose"],
     }
 
-    def __init__(
-        self,
-        weights=None,
-        *,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.weights = weights
-        self.n_codebooks = n_codebooks
-        self.optimize_prototypes = optimize_prototypes
-        self.ridge_alpha = ridge_alpha
-        self.quantize_luts = quantize_luts
-        self.aggregation = aggregation
-        self.lut_scaling = lut_scaling
-        self.n_candidate_dims = n_candidate_dims
-        self.split_objective = split_objective
-        self.n_refinement_passes = n_refinement_passes
-        self.verbose = verbose
+    weights: object = None
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -688,10 +668,3 @@ class MaddnessTransformer(
     @property
     def _n_features_out(self):
         return self.n_outputs_
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        return tags

@@ -2,25 +2,20 @@
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import (
-    BaseEstimator,
-    MetaEstimatorMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._feature_names import inner_feature_names_out
+from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS, fit_maddness
 from ._persistence import VersionedStateMixin
-from ._validation import validate_rows
+from ._transformer_base import ProductTransformerMixin
 from ._wrapper_base import (
-    MADDNESS_PARAMETER_CONSTRAINTS,
-    InnerEstimatorMixin,
-    MaddnessParamsMixin,
+    InnerEstimatorWrapper,
     check_affine_match,
-    insert_maddness_parameter_docs,
+    inner_fit_context,
     positional_call,
     unfrozen,
 )
@@ -132,13 +127,12 @@ def _probed_weights(transformer, n_features, offset):
     return weights
 
 
-@insert_maddness_parameter_docs
+@fill_docstring
 class MaddnessProjection(
     VersionedStateMixin,
     DocLinkMixin,
-    InnerEstimatorMixin,
-    MaddnessParamsMixin,
-    TransformerMixin,
+    InnerEstimatorWrapper,
+    ProductTransformerMixin,
     MetaEstimatorMixin,
     BaseEstimator,
 ):
@@ -169,9 +163,7 @@ class MaddnessProjection(
 
     Attributes
     ----------
-    estimator_ : estimator object
-        The fitted inner transformer (the FrozenEstimator itself if one was
-        given).
+    {inner_estimator_attribute}
 
     weights_ : ndarray of shape (n_features_in_, n_outputs)
         Linear part of the inner transformer.
@@ -182,12 +174,7 @@ class MaddnessProjection(
     maddness_ : MaddnessTransformer
         Approximates ``X @ weights_``.
 
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {feature_attributes}
 
     See Also
     --------
@@ -211,37 +198,7 @@ class MaddnessProjection(
         **MADDNESS_PARAMETER_CONSTRAINTS,
     }
 
-    def __init__(
-        self,
-        estimator,
-        *,
-        n_codebooks=16,
-        optimize_prototypes=True,
-        ridge_alpha=1.0,
-        quantize_luts=True,
-        aggregation="average",
-        lut_scaling="per_output",
-        n_candidate_dims=4,
-        split_objective="product",
-        n_refinement_passes=1,
-        verbose=0,
-    ):
-        self.estimator = estimator
-        self.n_codebooks = n_codebooks
-        self.optimize_prototypes = optimize_prototypes
-        self.ridge_alpha = ridge_alpha
-        self.quantize_luts = quantize_luts
-        self.aggregation = aggregation
-        self.lut_scaling = lut_scaling
-        self.n_candidate_dims = n_candidate_dims
-        self.split_objective = split_objective
-        self.n_refinement_passes = n_refinement_passes
-        self.verbose = verbose
-
-    @_fit_context(
-        # The inner estimator's parameters are validated by its own fit.
-        prefer_skip_nested_validation=False
-    )
+    @inner_fit_context
     def fit(self, X, y=None, **fit_params):
         """Fit the inner transformer, read its affine map, then fit MADDNESS.
 
@@ -251,10 +208,7 @@ class MaddnessProjection(
             Training rows, also used to learn the MADDNESS encoding.
         y : array-like of shape (n_samples,), default=None
             Passed to the inner transformer's ``fit`` (ignored by most).
-        **fit_params : dict
-            Passed to the inner estimator's ``fit`` (routed to it when
-            metadata routing is enabled). A ``sample_weight`` among them also
-            weighs the rows MADDNESS learns from.
+        {inner_fit_params}
 
         Returns
         -------
@@ -274,31 +228,13 @@ class MaddnessProjection(
             self.offset_,
             f"The transform of {type(unfrozen(self.estimator_)).__name__}",
         )
-        self.maddness_ = self._fit_maddness(
-            X, self.weights_, fit_params.get("sample_weight")
+        self.maddness_ = fit_maddness(
+            self, X, self.weights_, fit_params.get("sample_weight")
         )
         return self
 
-    def transform(self, X):
-        """Approximate the inner transformer's output ``X @ weights_ + offset_``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to transform.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_outputs)
-            float32 for float32 input, float64 otherwise. With quantized
-            tables (``quantize_luts=True``, the default) the array is
-            column-major (Fortran-ordered), as the compiled scan writes it
-            one output at a time; ``np.ascontiguousarray`` gives a row-major
-            copy where one is needed.
-        """
-        check_is_fitted(self)
-        X = validate_rows(self, X)
-        X_new = self.maddness_._transform(X)
+    def _finish(self, X_new):
+        """``X @ weights_ + offset_`` from the product, in place."""
         X_new += self.offset_.astype(X_new.dtype)
         return X_new
 
@@ -323,10 +259,3 @@ class MaddnessProjection(
         return inner_feature_names_out(
             self, self.estimator_, self.weights_.shape[1], input_features
         )
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        tags.input_tags.sparse = False
-        tags.input_tags.allow_nan = False
-        return tags

@@ -1,19 +1,16 @@
-"""What the MADDNESS wrappers share: the MADDNESS parameters and the inner estimator.
+"""What the wrappers of an inner scikit-learn estimator share.
 
-Every wrapper exposes the parameters of :class:`~sklearn_amm.MaddnessTransformer`
-other than ``weights`` under the same names, and builds its ``maddness_``
-from them with the matrix it approximates the product with. The parameter
-constraints and docstrings are taken from ``MaddnessTransformer`` so that
-they are written once. The ``__init__`` signatures still list the parameters
-one by one, because scikit-learn reads the parameters of an estimator from
-its ``__init__`` signature.
+A wrapper fits a clone of its ``estimator`` (or uses one given already
+fitted in a FrozenEstimator), reads from it the product it approximates,
+and checks on a few rows that the estimator's own output is that product.
+Their parameters are ``estimator`` and the MADDNESS ones, and for some a few
+of their own.
 """
 
-import inspect
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import _fit_context, clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -22,91 +19,11 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 
-from ._maddness import MaddnessTransformer
+from ._maddness_params import MaddnessParams, estimator_dataclass
 
-# The parameters a wrapper passes on to its MaddnessTransformer.
-MADDNESS_PARAMETERS = (
-    "n_codebooks",
-    "optimize_prototypes",
-    "ridge_alpha",
-    "quantize_luts",
-    "aggregation",
-    "lut_scaling",
-    "n_candidate_dims",
-    "split_objective",
-    "n_refinement_passes",
-    "verbose",
-)
-
-MADDNESS_PARAMETER_CONSTRAINTS = {
-    name: MaddnessTransformer._parameter_constraints[name]
-    for name in MADDNESS_PARAMETERS
-}
-
-_DOC_PLACEHOLDER = "{maddness_parameters}"
-
-
-def _parameter_docs(docstring, names):
-    """Extract the numpydoc entries of ``names`` from a class docstring.
-
-    An entry is its ``name : type`` line plus the indented lines after it.
-    Entries that cannot be found get a pointer to ``MaddnessTransformer``
-    rather than an error, so that a reworded docstring never breaks import.
-    """
-    blocks = {}
-    current = None
-    for line in inspect.cleandoc(docstring or "").splitlines():
-        if line and not line[0].isspace():
-            name = line.split(" : ")[0]
-            current = name if name in names and " : " in line else None
-            if current is not None:
-                blocks[current] = [line]
-        elif current is not None:
-            blocks[current].append(line)
-    entries = []
-    for name in names:
-        block = blocks.get(name)
-        if block is None:
-            block = [f"{name}", "    See :class:`~sklearn_amm.MaddnessTransformer`."]
-        entries.append("\n".join(block).rstrip())
-    return "\n\n".join(entries)
-
-
-_MADDNESS_PARAMETER_DOCS = _parameter_docs(
-    MaddnessTransformer.__doc__, MADDNESS_PARAMETERS
-)
-
-
-def insert_maddness_parameter_docs(cls):
-    """Class decorator: replace the ``{maddness_parameters}`` line of the docstring.
-
-    The entries are indented like the placeholder line, so this works whether
-    or not the interpreter strips docstring indentation (Python >= 3.13 does).
-    """
-    if cls.__doc__ is None:  # python -OO strips docstrings
-        return cls
-    lines = []
-    for line in cls.__doc__.splitlines():
-        if line.strip() != _DOC_PLACEHOLDER:
-            lines.append(line)
-            continue
-        indent = line[: len(line) - len(line.lstrip())]
-        lines.extend(
-            indent + entry if entry else ""
-            for entry in _MADDNESS_PARAMETER_DOCS.splitlines()
-        )
-    cls.__doc__ = "\n".join(lines)
-    return cls
-
-
-class MaddnessParamsMixin:
-    """Build ``maddness_`` from the wrapper's MADDNESS parameters."""
-
-    def _fit_maddness(self, X, weights, sample_weight=None):
-        """A MaddnessTransformer approximating ``X @ weights``, fitted on ``X``."""
-        params = {name: getattr(self, name) for name in MADDNESS_PARAMETERS}
-        amm = MaddnessTransformer(weights, **params)
-        return amm.fit(X, sample_weight=sample_weight)
+# The context of a wrapper's fit: nested validation is not skipped, so that
+# the inner estimator's parameters are validated by its own fit.
+inner_fit_context = _fit_context(prefer_skip_nested_validation=False)
 
 
 def unfrozen(estimator):
@@ -147,6 +64,17 @@ class InnerEstimatorMixin:
             estimator=self.estimator,
             method_mapping=MethodMapping().add(caller="fit", callee="fit"),
         )
+
+
+@estimator_dataclass
+class InnerEstimatorWrapper(InnerEstimatorMixin, MaddnessParams):
+    """The parameters of a wrapper: ``estimator``, then the MADDNESS ones.
+
+    A subclass with parameters of its own declares them as dataclass fields
+    (keyword-only, with defaults), which come after these.
+    """
+
+    estimator: object
 
 
 def positional_call(method, X):

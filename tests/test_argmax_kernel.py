@@ -6,7 +6,7 @@ from numpy.testing import assert_array_equal
 from threadpoolctl import threadpool_limits
 
 from sklearn_amm._kernels._argmax import column_argmax
-from sklearn_amm._linear_model import _row_argmax
+from sklearn_amm._labels import row_argmax
 
 # Around the kernel's chunk of 1024 rows, and tiny sizes.
 N_SAMPLES = [0, 1, 2, 31, 1023, 1024, 1025, 2049, 5000]
@@ -58,7 +58,7 @@ def test_row_argmax_any_layout(order, dtype):
     scores = np.asarray(
         np.random.default_rng(3).integers(0, 5, size=(1500, 6)), dtype=dtype, order=order
     )
-    assert_array_equal(_row_argmax(scores), scores.argmax(axis=1))
+    assert_array_equal(row_argmax(scores), scores.argmax(axis=1))
 
 
 def test_rejects_bad_shapes():

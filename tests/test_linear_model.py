@@ -42,8 +42,9 @@ from sklearn_amm import (
     MaddnessTransformer,
 )
 from sklearn_amm import _reference
-from sklearn_amm._linear_model import _links, _row_argmax
-from sklearn_amm._wrapper_base import MADDNESS_PARAMETERS
+from sklearn_amm._labels import row_argmax
+from sklearn_amm._maddness_params import MADDNESS_PARAMETERS
+from sklearn_amm._probability import inner_links
 
 WRAPPERS = [
     MaddnessClassifier,
@@ -110,7 +111,7 @@ def test_links_reproduce_inner_model(estimator, n_classes):
     X, y = easy_classification(n_classes)
     X = X + np.random.default_rng(0).normal(scale=3.0, size=X.shape)
     estimator.fit(X, y)
-    proba_link, log_link = _links(estimator)
+    proba_link, log_link = inner_links(estimator)
     proba = proba_link(estimator.decision_function(X))
     assert_allclose(proba, estimator.predict_proba(X), rtol=1e-12, atol=1e-15)
     assert_allclose(
@@ -344,9 +345,9 @@ def test_row_argmax_matches_numpy(order, shape):
     rng = np.random.default_rng(0)
     # Few distinct values, so that most rows have tied maxima.
     scores = np.asarray(rng.integers(0, 4, size=shape), dtype=np.float64, order=order)
-    assert_array_equal(_row_argmax(scores), scores.argmax(axis=1))
+    assert_array_equal(row_argmax(scores), scores.argmax(axis=1))
     scores = np.asarray(rng.normal(size=shape), order=order)
-    assert_array_equal(_row_argmax(scores), scores.argmax(axis=1))
+    assert_array_equal(row_argmax(scores), scores.argmax(axis=1))
 
 
 def digits_subset():
