@@ -3,12 +3,9 @@
 ``set_params`` on a fitted estimator changes what the next ``fit`` does,
 never the output of the fitted model: every method after fit reads fitted
 attributes (or private values resolved at fit), not the parameters.
-Wrappers saved before their resolved values existed still load and compute
-the same output.
 """
 
 import copy
-import pickle
 
 import numpy as np
 import pytest
@@ -25,7 +22,6 @@ from sklearn_amm import (
     MaddnessRegressor,
     MaddnessSkewedChi2Sampler,
     MaddnessTransformer,
-    _persistence,
 )
 from sklearn_amm._estimators import all_estimators
 
@@ -209,50 +205,3 @@ def test_quantize_luts_changed_after_fit_keeps_the_fitted_path(fitted):
         expected = amm.transform(X[:2])
         amm.set_params(quantize_luts=not amm.quantize_luts)
         np.testing.assert_array_equal(amm.transform(X[:2]), expected)
-
-
-# The private values the wrappers resolve at fit that an estimator saved by
-# an earlier version lacks, and derive on load.
-RESOLVED = ("_table_objective", "_skewedness", "_kernel")
-
-
-def _pickled_without_resolved_values(estimator, monkeypatch):
-    """Pickle ``estimator`` (and the estimators it holds) as older versions did."""
-    original = _persistence.VersionedStateMixin.__getstate__
-
-    def old_getstate(self):
-        state = original(self)
-        for name in RESOLVED:
-            state.pop(name, None)
-        return state
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_persistence.VersionedStateMixin, "__getstate__", old_getstate)
-        return pickle.dumps(estimator)
-
-
-@pytest.mark.parametrize("name", sorted(_variants()))
-def test_estimator_saved_before_resolved_values_loads_and_agrees(
-    fitted, monkeypatch, name
-):
-    models, X = fitted
-    estimator = models[name]
-    data = _pickled_without_resolved_values(estimator, monkeypatch)
-    # "_kernel" also stands in a module's name.
-    assert not any(name.encode() in data for name in RESOLVED[:2])
-    loaded = pickle.loads(data)
-    _assert_same_outputs(_outputs(loaded, X), _outputs(estimator, X))
-    # Loaded and then refitted alike.
-    loaded.fit(X, (X[:, 0] > 0.5).astype(int))
-
-
-def test_old_classifier_state_takes_the_objective_from_the_tables(
-    fitted, monkeypatch
-):
-    models, X = fitted
-    clf = copy.deepcopy(models["classifier-other"])  # log-loss tables, LinearSVC
-    expected = clf.predict_proba(X)
-    clf.set_params(table_objective="product")
-    loaded = pickle.loads(_pickled_without_resolved_values(clf, monkeypatch))
-    assert loaded._table_objective == "log_loss"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
