@@ -25,6 +25,8 @@ from sklearn_amm import (
 )
 from sklearn_amm._estimators import all_estimators
 
+from cv_timings import fixed_timings
+
 N_FEATURES = 12
 # Options every MADDNESS parameter is fitted with in the "other" variants,
 # so that each parameter is changed after fit in both directions.
@@ -73,14 +75,24 @@ def _variants():
             "poly", degree=2, coef0=0.5, n_components=10, random_state=0, **small
         ),
         "projection": MaddnessProjection(PCA(n_components=3), **small),
+        # Fitted under fixed timings (see ``fitted``): the fine-tuned tables
+        # at 2 codebooks, no row falling back.
+        "classifier-cv": MaddnessClassifierCV(
+            LogisticRegression(), n_codebooks=(2, 4), random_state=0
+        ),
+        # The product tables at 4 codebooks, most rows falling back.
+        "classifier-cv-fallback": MaddnessClassifierCV(
+            LogisticRegression(),
+            n_codebooks=(2, 4),
+            table_objectives=("product",),
+            random_state=0,
+        ),
     }
 
 
-# MaddnessClassifierCV is not among these cases yet (test_classifier_cv.py
-# checks it); it is named so that this gap is the only one.
 def test_variants_hold_every_estimator_class():
     classes = {type(estimator) for estimator in _variants().values()}
-    assert classes | {MaddnessClassifierCV} == set(all_estimators())
+    assert classes == set(all_estimators())
 
 
 # Values to set after fit; the first one different from the fitted value is
@@ -110,6 +122,9 @@ OTHER_VALUES = {
     "degree": [None, 4.0],
     "kernel_params": [{"gamma": 0.7}],
     "n_jobs": [None, 1],
+    "max_accuracy_loss": [0.01, 0.2],
+    "table_objectives": [("fine_tuned",), ("product", "log_loss")],
+    "fallback": [True, False],
 }
 
 
@@ -171,8 +186,17 @@ def fitted():
     rng = np.random.default_rng(2)
     X = rng.random((400, N_FEATURES))  # positive, for the skewed chi2 logarithm
     y = (X[:, 0] + X[:, 1] > 1).astype(int) + (X[:, 2] > 0.5)
-    models = {name: est.fit(X, y) for name, est in _variants().items()}
+    with fixed_timings():
+        models = {name: est.fit(X, y) for name, est in _variants().items()}
     return models, X
+
+
+def test_classifier_cv_variants_keep_maddness_with_and_without_fallback(fitted):
+    """The cases the comments of ``_variants`` describe, so both are checked."""
+    models, _ = fitted
+    plain, fallback = models["classifier-cv"], models["classifier-cv-fallback"]
+    assert plain.best_estimator_ is not None and plain.fallback_threshold_ == 0.0
+    assert fallback.best_estimator_ is not None and fallback.fallback_fraction_ > 0
 
 
 CASES = [
