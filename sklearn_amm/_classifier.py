@@ -18,7 +18,7 @@ from ._decision_classifier import DecisionClassifierMixin
 from ._docstrings import fill_docstring
 from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
 from ._labels import labels_from_scores
-from ._linear_base import BaseMaddnessLinearModel, dense_coef, dense_intercept
+from ._linear_base import BaseMaddnessLinearModel
 from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
 from ._maddness_params import estimator_dataclass
 from ._probability import classifier_links
@@ -292,29 +292,6 @@ class MaddnessClassifier(
         self.fallback_threshold_ = calibration.threshold
         self.fallback_fraction_ = calibration.fraction
         self.validation_loss_ = calibration.loss
-
-    def _upgrade_state(self, state):
-        """A state saved before ``_table_objective``: read it from the tables.
-
-        Fit keeps ``table_temperature_`` exactly when it fitted log-loss
-        tables, which is more faithful than the parameter, which may have
-        been changed after fit.
-        """
-        state = super()._upgrade_state(state)
-        if "classes_" in state and "_table_objective" not in state:
-            log_loss = "table_temperature_" in state
-            state["_table_objective"] = "log_loss" if log_loss else "product"
-        if "classes_" in state and "fallback_threshold_" not in state:
-            # Saved before the exact fallback: no row fell back.
-            state.update(
-                fallback_threshold_=0.0, fallback_fraction_=0.0, validation_loss_=None
-            )
-            estimator = state["estimator_"]
-            state["_exact_coef"] = dense_coef(estimator)
-            state["_exact_intercept"] = dense_intercept(
-                estimator, len(state["_exact_coef"])
-            )
-        return state
 
     def _check_coef_shape(self, coef, n_features):
         super()._check_coef_shape(coef, n_features)

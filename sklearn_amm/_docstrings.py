@@ -8,8 +8,8 @@ would be written out in full.
 """
 
 import inspect
+from functools import cache
 
-from ._maddness import MaddnessTransformer
 from ._maddness_params import MADDNESS_PARAMETERS
 
 
@@ -39,11 +39,17 @@ def _parameter_docs(docstring, names):
     return "\n\n".join(entries)
 
 
+@cache
+def _maddness_parameters():
+    """The MADDNESS parameters, as MaddnessTransformer documents them."""
+    # Imported at the first wrapper's definition rather than with this
+    # module, because MaddnessTransformer's own methods take fragments too.
+    from ._maddness import MaddnessTransformer
+
+    return _parameter_docs(MaddnessTransformer.__doc__, MADDNESS_PARAMETERS)
+
+
 _FRAGMENTS = {
-    # The MADDNESS parameters, as MaddnessTransformer documents them.
-    "maddness_parameters": _parameter_docs(
-        MaddnessTransformer.__doc__, MADDNESS_PARAMETERS
-    ),
     # The fit parameters that a wrapper passes to its inner estimator.
     "inner_fit_params": """\
 **fit_params : dict
@@ -83,13 +89,15 @@ def _filled(docstring):
     for line in docstring.splitlines():
         stripped = line.strip()
         name = stripped[1:-1] if stripped[:1] + stripped[-1:] == "{}" else None
-        if name not in _FRAGMENTS:
+        if name == "maddness_parameters":
+            fragment = _maddness_parameters()
+        elif name in _FRAGMENTS:
+            fragment = _FRAGMENTS[name]
+        else:
             lines.append(line)
             continue
         indent = line[: len(line) - len(line.lstrip())]
-        lines.extend(
-            indent + entry if entry else "" for entry in _FRAGMENTS[name].splitlines()
-        )
+        lines.extend(indent + entry if entry else "" for entry in fragment.splitlines())
     return "\n".join(lines)
 
 

@@ -224,13 +224,6 @@ class MaddnessSkewedChi2Sampler(_BaseMaddnessFourierSampler, _SkewedChi2SamplerP
     def _resolve_params(self):
         self._skewedness = float(self.skewedness)
 
-    def _upgrade_state(self, state):
-        """A state saved before ``_skewedness``: the parameter saved with it."""
-        state = super()._upgrade_state(state)
-        if "random_weights_" in state and "_skewedness" not in state:
-            state["_skewedness"] = float(state["skewedness"])
-        return state
-
     def _product_input(self, X):
         # Checked at fit too (SkewedChi2Sampler checks at transform only),
         # because MADDNESS learns on the logarithms.

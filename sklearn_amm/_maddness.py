@@ -9,25 +9,22 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils import check_array
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._aggregation import (
-    aggregate_float,
-    dequantization_arrays,
-    encode_and_aggregate_dequantized,
-)
+from ._aggregation import encode_and_aggregate_dequantized
+from ._approximation import float_product, output_biases, scan_inputs
 from ._constraints import NumberInterval
 from ._doc_link import DocLinkMixin
+from ._docstrings import fill_docstring
 from ._encoding import encode_rows, thresholds_for_dtype
+from ._fit_inputs import (
+    check_split_search_range,
+    positive_weight_rows,
+    validate_weights,
+)
 from ._hash_tree import reachable_leaves
-from ._layout import ROWS_PER_BLOCK, averaging_bias, pad_tables
 from ._learning import learn_codebooks
 from ._maddness_params import MaddnessParams, estimator_dataclass
 from ._persistence import VersionedStateMixin
@@ -40,100 +37,8 @@ from ._training_checks import (
 )
 from ._validation import validate_rows
 
-# Bytes of codes per chunk of rows when transform aggregates float tables:
-# the memory it needs beyond X and its result stays a few megabytes however
-# many rows there are (the codes of 10 million rows at C=16 take 160 MB),
-# while each chunk is large enough that waking the encoder's threads, which
-# can take a scheduler slice on a busy machine, costs little. (Quantized
-# tables need no chunks: the fused kernel keeps codes per thread.)
-_FLOAT_CHUNK_CODE_BYTES = 1 << 22
 
-
-def _chunk_rows(budget, row_cost):
-    """Rows per chunk: as many as ``budget`` allows at ``row_cost`` each.
-
-    A multiple of the encoder's 32-row blocks when there is room for one, so
-    that only the last chunk ends in a partial block.
-    """
-    rows = max(1, budget // row_cost)
-    return rows if rows < ROWS_PER_BLOCK else rows - rows % ROWS_PER_BLOCK
-
-
-def _row_chunks(X, chunk_rows):
-    """``(rows, X[rows])`` for consecutive slices of ``chunk_rows`` rows.
-
-    ``X`` itself when it fits in one chunk, so that the kernels get the
-    caller's array (no new view) in the common case.
-    """
-    n_samples = X.shape[0]
-    if n_samples <= chunk_rows:
-        yield slice(0, n_samples), X
-        return
-    for start in range(0, n_samples, chunk_rows):
-        rows = slice(start, start + chunk_rows)
-        yield rows, X[rows]
-
-
-def _check_split_search_range(X, weights=None):
-    """Raise a ValueError if the split search's float64 sums would overflow.
-
-    For a column of range ``r`` over ``n`` rows, the within-bucket SSE is at
-    most ``n * r**2 / 4`` and the squared partial sums of the search are at
-    most ``n`` times the SSE, so ``n**2 * sum(r**2) / 4`` bounds every
-    intermediate. Past about 1e150 it overflows, and the search would
-    silently score splits with ``inf`` or ``nan`` (or find no split at all).
-    The searches on products (the product objective, backfitting) score
-    ``X @ weights``, whose ranges are at most those of ``X`` times the norm
-    of ``weights``, so the bound is multiplied by its squared norm.
-
-    NaN or infinity in ``X`` makes the bound non-finite too: they reach this
-    point only under ``assume_finite=True``, which skips scikit-learn's
-    check, and get their own message (nothing can be learned from them).
-    """
-    n_samples = X.shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):
-        # In float64 whatever X's dtype: float32 ranges and squares overflow
-        # long before the float64 search does.
-        ranges = X.max(axis=0).astype(np.float64) - X.min(axis=0)
-        bound = np.sum(np.square(ranges)) * (n_samples**2 / 4)
-        if weights is not None:
-            bound *= max(1.0, np.sum(np.square(weights)))
-    if not np.isfinite(bound):
-        if not np.isfinite(X).all():
-            raise ValueError(
-                "Input X contains NaN or infinity, which fit cannot learn from, "
-                "even under assume_finite=True."
-            )
-        raise ValueError(
-            "X is too large to learn from: the squared deviations of its "
-            "columns (times the squared norm of weights), summed over the "
-            "rows, overflow float64. Rescale X (for example with "
-            "StandardScaler) or weights before fitting."
-        )
-
-
-def _positive_weight_rows(X, sample_weight):
-    """Validated weights, and the rows and weights of the positive ones.
-
-    A row of weight 0 must change nothing, but the split search would still
-    see its value: a threshold could fall between it and its neighbour
-    instead of midway between two rows that count. Dropping it makes the fit
-    that of the other rows exactly.
-    """
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )
-    # Checked even under assume_finite, which skips check_array's test.
-    if not np.isfinite(sample_weight).all():
-        raise ValueError(
-            "Input sample_weight contains NaN or infinity, which fit cannot use."
-        )
-    positive = sample_weight > 0
-    if not positive.all():
-        X, sample_weight = X[positive], sample_weight[positive]
-    return X, sample_weight
-
-
+@fill_docstring
 @estimator_dataclass
 class MaddnessTransformer(
     VersionedStateMixin,
@@ -336,14 +241,14 @@ class MaddnessTransformer(
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         self._resolve_params(X)
         n_features = X.shape[1]
-        weights = self._validate_weights(n_features)
+        weights = validate_weights(self.weights, n_features)
         if sample_weight is not None:
-            X, sample_weight = _positive_weight_rows(X, sample_weight)
+            X, sample_weight = positive_weight_rows(X, sample_weight)
 
         searches_products = (
             self.split_objective == "product" or self.n_refinement_passes > 0
         )
-        _check_split_search_range(X, weights if searches_products else None)
+        check_split_search_range(X, weights if searches_products else None)
         # X is read in its own dtype; every sum of the learning is float64
         # (the authors' float32 sums lose precision on large training sets).
         (
@@ -452,34 +357,10 @@ class MaddnessTransformer(
             self.lut_scale_ = 1.0
         self._rebuild_derived()
 
-    def _validate_weights(self, n_features):
-        if self.weights is None:
-            return None
-        weights = check_array(
-            self.weights, dtype=np.float64, input_name="weights", copy=True
-        )
-        # Checked even under assume_finite (which skips check_array's test):
-        # the tables of non-finite weights are meaningless, and weights are
-        # small next to the fit.
-        if not np.isfinite(weights).all():
-            raise ValueError(
-                "Input weights contains NaN or infinity, which fit cannot use, "
-                "even under assume_finite=True."
-            )
-        if weights.shape[0] != n_features:
-            raise ValueError(
-                f"weights has {weights.shape[0]} rows, but X has {n_features} "
-                "features: weights must have shape (n_features, n_outputs)."
-            )
-        return weights
-
     def encode(self, X):
         """Codes of the rows: the leaf each row reaches in each codebook's tree.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to encode.
+        {rows_parameters}
 
         Returns
         -------
@@ -493,10 +374,7 @@ class MaddnessTransformer(
     def transform(self, X):
         """Approximate ``X @ weights``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to multiply.
+        {rows_parameters}
 
         Returns
         -------
@@ -541,14 +419,9 @@ class MaddnessTransformer(
         """
         dtype = X.dtype.type if dtype is None else np.dtype(dtype).type
         if not self._quantize_luts:
-            Y_hat = np.empty((X.shape[0], self.n_outputs_), dtype=dtype)
-            chunk = _chunk_rows(_FLOAT_CHUNK_CODE_BYTES, self.n_codebooks_)
-            for rows, X_rows in _row_chunks(X, chunk):
-                codes = encode_rows(X_rows, self.split_dims_, self.split_thresholds_)
-                aggregate_float(codes, self.luts_, out=Y_hat[rows])
-            if offset is not None:
-                Y_hat += offset.astype(dtype, copy=False)
-            return Y_hat
+            return float_product(
+                X, self.split_dims_, self.split_thresholds_, self.luts_, dtype, offset
+            )
         tables, multiplier, shift = self._scan_constants(dtype)
         if offset is not None:
             shift = shift + offset.astype(dtype, copy=False)
@@ -576,7 +449,12 @@ class MaddnessTransformer(
 
     def _rebuild_derived(self):
         if hasattr(self, "luts_"):
-            self._scan_inputs = self._prepare_scan()
+            # None for float tables, which the scan does not read.
+            self._scan_inputs = (
+                scan_inputs(self.luts_, self.lut_offsets_, self.lut_scale_)
+                if self._quantize_luts
+                else None
+            )
             # Rounding the thresholds to float32 costs several microseconds,
             # a sixth of a small transform: done once here, not per call.
             self._encoder_thresholds = {
@@ -584,45 +462,14 @@ class MaddnessTransformer(
                 for dtype in (np.float32, np.float64)
             }
 
-    def _prepare_scan(self):
-        """What the compiled scan needs, computed once at fit.
-
-        Returns
-        -------
-        scan : tuple or None
-            ``(tables, constants)``: the quantized tables zero-padded to the
-            packed layout, and ``constants[aggregation][dtype] = (multiplier,
-            shift)`` for both float dtypes and both aggregations: transform
-            uses the fitted one, and the benchmarks and tests time or check
-            the other against the same tables. None for float tables.
-        """
-        if not self._quantize_luts:
-            return None
-        constants = {
-            aggregation: dequantization_arrays(
-                self.lut_offsets_,
-                self.lut_scale_,
-                self._bias(aggregation),
-                self.n_outputs_,
-            )
-            for aggregation in ("average", "sum")
-        }
-        return pad_tables(self.luts_), constants
-
     def _bias(self, aggregation=None):
         """Averaging bias per output, in quantized units: (n_outputs_,) array.
 
         For ``aggregation``, by default the fitted one.
         """
-        # The bias assumes a pair of entries has an odd sum half the time.
-        # An output whose tables are all zero (e.g. a zero column of weights)
-        # never rounds, so its average is exact and has no bias.
         if aggregation is None:
             aggregation = self._aggregation
-        if aggregation != "average":
-            return np.zeros(self.n_outputs_)
-        bias = averaging_bias(self.n_codebooks_)
-        return np.where(self.luts_.any(axis=(1, 2)), bias, 0.0)
+        return output_biases(self.luts_, aggregation)
 
     def score(self, X, y=None):
         """Coefficient of determination of the approximation of ``X @ weights``.

@@ -253,10 +253,3 @@ class MaddnessNystroem(DropInTransformer, _NystroemParams):
     @property
     def _n_features_out(self):
         return self.components_.shape[0]
-
-    def _upgrade_state(self, state):
-        """A state saved before ``_kernel``: the parameter saved with it."""
-        state = super()._upgrade_state(state)
-        if "components_" in state and "_kernel" not in state:
-            state["_kernel"] = str(state["kernel"])
-        return state

@@ -108,18 +108,9 @@ class VersionedStateMixin:
                 ),
                 stacklevel=2,
             )
-        super().__setstate__(self._upgrade_state(state))
+        super().__setstate__(state)
         if self._derived_attributes:
             self._rebuild_derived()
-
-    def _upgrade_state(self, state):
-        """The loaded state, with what older versions did not save derived.
-
-        ``state`` is a copy the method may change. Overridden by estimators
-        that gained fitted attributes, so that what older versions saved
-        still loads and works.
-        """
-        return state
 
     def _rebuild_derived(self):
         """Recompute the attributes of ``_derived_attributes`` after loading."""

@@ -1,6 +1,5 @@
 """MaddnessClassifierCV: the fastest configuration within an accuracy target."""
 
-import contextlib
 import pickle
 
 import numpy as np
@@ -11,32 +10,16 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_amm import MaddnessClassifier, MaddnessClassifierCV, _classifier_cv
+from sklearn_amm import MaddnessClassifier, MaddnessClassifierCV
 from sklearn_amm.exceptions import AccuracyTargetWarning
+
+from cv_timings import fixed_timings
 
 
 @pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
     return train_test_split(X / 16.0, y, test_size=0.3, stratify=y, random_state=0)
-
-
-@contextlib.contextmanager
-def fixed_timings():
-    """The exact model takes 1 s, the k-th candidate 1 / (k + 1) s.
-
-    The choice tested must not depend on the machine's load: later
-    candidates look faster, so the choice is the last one meeting the target.
-    """
-    calls = iter(range(1, 1000))
-
-    def fake_seconds(function):
-        function()
-        return 1.0 / next(calls)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(_classifier_cv, "_median_seconds", fake_seconds)
-        yield
 
 
 @pytest.fixture(scope="module")

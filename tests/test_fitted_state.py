@@ -3,12 +3,9 @@
 ``set_params`` on a fitted estimator changes what the next ``fit`` does,
 never the output of the fitted model: every method after fit reads fitted
 attributes (or private values resolved at fit), not the parameters.
-Wrappers saved before their resolved values existed still load and compute
-the same output.
 """
 
 import copy
-import pickle
 
 import numpy as np
 import pytest
@@ -25,9 +22,10 @@ from sklearn_amm import (
     MaddnessRegressor,
     MaddnessSkewedChi2Sampler,
     MaddnessTransformer,
-    _persistence,
 )
 from sklearn_amm._estimators import all_estimators
+
+from cv_timings import fixed_timings
 
 N_FEATURES = 12
 # Options every MADDNESS parameter is fitted with in the "other" variants,
@@ -77,14 +75,24 @@ def _variants():
             "poly", degree=2, coef0=0.5, n_components=10, random_state=0, **small
         ),
         "projection": MaddnessProjection(PCA(n_components=3), **small),
+        # Fitted under fixed timings (see ``fitted``): the fine-tuned tables
+        # at 2 codebooks, no row falling back.
+        "classifier-cv": MaddnessClassifierCV(
+            LogisticRegression(), n_codebooks=(2, 4), random_state=0
+        ),
+        # The product tables at 4 codebooks, most rows falling back.
+        "classifier-cv-fallback": MaddnessClassifierCV(
+            LogisticRegression(),
+            n_codebooks=(2, 4),
+            table_objectives=("product",),
+            random_state=0,
+        ),
     }
 
 
-# MaddnessClassifierCV is not among these cases yet (test_classifier_cv.py
-# checks it); it is named so that this gap is the only one.
 def test_variants_hold_every_estimator_class():
     classes = {type(estimator) for estimator in _variants().values()}
-    assert classes | {MaddnessClassifierCV} == set(all_estimators())
+    assert classes == set(all_estimators())
 
 
 # Values to set after fit; the first one different from the fitted value is
@@ -114,6 +122,9 @@ OTHER_VALUES = {
     "degree": [None, 4.0],
     "kernel_params": [{"gamma": 0.7}],
     "n_jobs": [None, 1],
+    "max_accuracy_loss": [0.01, 0.2],
+    "table_objectives": [("fine_tuned",), ("product", "log_loss")],
+    "fallback": [True, False],
 }
 
 
@@ -175,8 +186,17 @@ def fitted():
     rng = np.random.default_rng(2)
     X = rng.random((400, N_FEATURES))  # positive, for the skewed chi2 logarithm
     y = (X[:, 0] + X[:, 1] > 1).astype(int) + (X[:, 2] > 0.5)
-    models = {name: est.fit(X, y) for name, est in _variants().items()}
+    with fixed_timings():
+        models = {name: est.fit(X, y) for name, est in _variants().items()}
     return models, X
+
+
+def test_classifier_cv_variants_keep_maddness_with_and_without_fallback(fitted):
+    """The cases the comments of ``_variants`` describe, so both are checked."""
+    models, _ = fitted
+    plain, fallback = models["classifier-cv"], models["classifier-cv-fallback"]
+    assert plain.best_estimator_ is not None and plain.fallback_threshold_ == 0.0
+    assert fallback.best_estimator_ is not None and fallback.fallback_fraction_ > 0
 
 
 CASES = [
@@ -209,50 +229,3 @@ def test_quantize_luts_changed_after_fit_keeps_the_fitted_path(fitted):
         expected = amm.transform(X[:2])
         amm.set_params(quantize_luts=not amm.quantize_luts)
         np.testing.assert_array_equal(amm.transform(X[:2]), expected)
-
-
-# The private values the wrappers resolve at fit that an estimator saved by
-# an earlier version lacks, and derive on load.
-RESOLVED = ("_table_objective", "_skewedness", "_kernel")
-
-
-def _pickled_without_resolved_values(estimator, monkeypatch):
-    """Pickle ``estimator`` (and the estimators it holds) as older versions did."""
-    original = _persistence.VersionedStateMixin.__getstate__
-
-    def old_getstate(self):
-        state = original(self)
-        for name in RESOLVED:
-            state.pop(name, None)
-        return state
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_persistence.VersionedStateMixin, "__getstate__", old_getstate)
-        return pickle.dumps(estimator)
-
-
-@pytest.mark.parametrize("name", sorted(_variants()))
-def test_estimator_saved_before_resolved_values_loads_and_agrees(
-    fitted, monkeypatch, name
-):
-    models, X = fitted
-    estimator = models[name]
-    data = _pickled_without_resolved_values(estimator, monkeypatch)
-    # "_kernel" also stands in a module's name.
-    assert not any(name.encode() in data for name in RESOLVED[:2])
-    loaded = pickle.loads(data)
-    _assert_same_outputs(_outputs(loaded, X), _outputs(estimator, X))
-    # Loaded and then refitted alike.
-    loaded.fit(X, (X[:, 0] > 0.5).astype(int))
-
-
-def test_old_classifier_state_takes_the_objective_from_the_tables(
-    fitted, monkeypatch
-):
-    models, X = fitted
-    clf = copy.deepcopy(models["classifier-other"])  # log-loss tables, LinearSVC
-    expected = clf.predict_proba(X)
-    clf.set_params(table_objective="product")
-    loaded = pickle.loads(_pickled_without_resolved_values(clf, monkeypatch))
-    assert loaded._table_objective == "log_loss"
-    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
