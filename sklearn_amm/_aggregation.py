@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _reference
 from ._encoding import thresholds_for_dtype
+from ._kernels._cpu import openmp_max_threads
 from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
 from ._layout import n_padded_codebooks
@@ -175,6 +176,7 @@ def encode_and_aggregate_dequantized(
         shift,
         Y_hat,
         active_level() if level is None else level,
+        openmp_max_threads(),
     )
     raise_if_nonfinite(nonfinite, X, split_dims)
     return Y_hat

@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._kernels._cpu import openmp_max_threads
 from ._kernels._encode import encode_codes, encode_packed
 from ._layout import ROWS_PER_BLOCK, n_padded_codebooks
 from ._simd import active_level
@@ -47,6 +48,7 @@ def encode_rows(X, split_dims, thresholds):
         thresholds_for_dtype(thresholds, X.dtype),
         codes,
         active_level(),
+        openmp_max_threads(),
     )
     raise_if_nonfinite(nonfinite, X, split_dims)
     return codes
@@ -79,6 +81,7 @@ def encode_packed_rows(X, split_dims, thresholds, n_codebooks):
         thresholds_for_dtype(thresholds, X.dtype),
         packed,
         active_level(),
+        openmp_max_threads(),
     )
     raise_if_nonfinite(nonfinite, X, split_dims)
     return packed
