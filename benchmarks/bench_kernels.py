@@ -22,6 +22,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_amm import _simd
 from sklearn_amm._encoding import thresholds_for_dtype
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_packed
 from sklearn_amm._layout import ROWS_PER_BLOCK, n_padded_codebooks
 
@@ -128,7 +129,7 @@ def encode_rows_per_second(
     )
 
     def run():
-        encode_packed(X, split_dims, thresholds, packed, level)
+        encode_packed(X, split_dims, thresholds, packed, level, openmp_max_threads())
 
     with threadpool_limits(limits=1):
         run()  # warm up: page faults of `packed`, the thread pool

@@ -71,6 +71,7 @@ from bench_transform import SHAPES, at_level, cpu_model
 from threadpoolctl import threadpool_limits
 
 from sklearn_amm import MaddnessTransformer, _simd
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_packed
 from sklearn_amm._kernels._scan import scan_totals
 from sklearn_amm._layout import ROWS_PER_BLOCK, n_padded_codebooks, pad_tables
@@ -214,7 +215,9 @@ class OurCase:
         self.encode()  # real codes for the scan timed alone
 
     def encode(self):
-        encode_packed(self.X, self.split_dims, self.thresholds, self.packed, self.level)
+        encode_packed(
+            self.X, self.split_dims, self.thresholds, self.packed, self.level, openmp_max_threads()
+        )
 
     def scan(self):
         scan_totals(

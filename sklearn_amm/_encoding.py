@@ -4,6 +4,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._kernels._cpu import openmp_max_threads
 from ._kernels._encode import encode_codes, encode_packed
 from ._layout import ROWS_PER_BLOCK, n_padded_codebooks
 from ._simd import active_level
@@ -40,8 +41,8 @@ def run_encoder(kernel, X, split_dims, thresholds, kernel_inputs, out, level=Non
     ----------
     kernel : callable
         A compiled encoder, called as ``kernel(X, split_dims, thresholds,
-        *kernel_inputs, out, level)``; it returns whether a value of a split
-        column was NaN or infinite.
+        *kernel_inputs, out, level, n_threads)``; it returns whether a value
+        of a split column was NaN or infinite.
     X : ndarray of shape (n_samples, n_features), dtype={np.float32, np.float64}
         Validated rows, any strides. Not copied.
     split_dims : ndarray of shape (n_codebooks, 4)
@@ -68,6 +69,10 @@ def run_encoder(kernel, X, split_dims, thresholds, kernel_inputs, out, level=Non
         *kernel_inputs,
         out,
         active_level() if level is None else level,
+        # The thread count OpenMP would use, read in C: scikit-learn's
+        # threadpoolctl-aware helper costs microseconds a call, a visible
+        # share of a transform of a thousand rows.
+        openmp_max_threads(),
     )
     raise_if_nonfinite(nonfinite, X, split_dims)
 

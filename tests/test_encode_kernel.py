@@ -13,6 +13,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_amm import _simd
 from sklearn_amm._encoding import encode_packed_rows, encode_rows, thresholds_for_dtype
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_codes, encode_packed
 from sklearn_amm._layout import n_padded_codebooks, pack_codes
 from sklearn_amm._reference import encode as reference_encode
@@ -100,7 +101,7 @@ def _threshold_near(rng, value, dtype):
 
 def _codes(X, split_dims, thresholds, level):
     codes = np.full((X.shape[0], split_dims.shape[0]), 255, dtype=np.uint8)
-    encode_codes(X, split_dims, thresholds, codes, level)
+    encode_codes(X, split_dims, thresholds, codes, level, openmp_max_threads())
     return codes
 
 
@@ -111,7 +112,7 @@ def _packed(X, split_dims, thresholds, level, n_pairs=None):
     n_blocks = -(-X.shape[0] // 32)
     # Filled with a value no code pair can leave behind by accident.
     packed = np.full((n_blocks, n_pairs, 32), 0xA5, dtype=np.uint8)
-    encode_packed(X, split_dims, thresholds, packed, level)
+    encode_packed(X, split_dims, thresholds, packed, level, openmp_max_threads())
     return packed
 
 
@@ -361,7 +362,7 @@ def test_encode_codes_shape_mismatch_raises(
     thresholds = np.zeros(thresholds_shape)
     codes = np.zeros((n_samples_codes, n_codebooks_codes), dtype=np.uint8)
     with pytest.raises(ValueError, match="must have shape"):
-        encode_codes(X, split_dims, thresholds, codes, _simd.active_level())
+        encode_codes(X, split_dims, thresholds, codes, _simd.active_level(), 1)
 
 
 @pytest.mark.parametrize(
@@ -373,7 +374,7 @@ def test_encode_packed_shape_mismatch_raises(packed_shape):
     split_dims = np.zeros((3, 4), dtype=np.intp)
     packed = np.zeros(packed_shape, dtype=np.uint8)
     with pytest.raises(ValueError, match="must have shape"):
-        encode_packed(X, split_dims, np.zeros((3, 4, 8)), packed, _simd.active_level())
+        encode_packed(X, split_dims, np.zeros((3, 4, 8)), packed, _simd.active_level(), 1)
 
 
 @pytest.mark.parametrize("bad_dim", [-1, 6])
@@ -383,7 +384,7 @@ def test_encode_rejects_split_dims_outside_x(bad_dim):
     split_dims[1, 2] = bad_dim
     codes = np.zeros((10, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="not a column"):
-        encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, _simd.active_level())
+        encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, _simd.active_level(), 1)
 
 
 def test_encode_rejects_levels_the_cpu_lacks():
@@ -396,7 +397,7 @@ def test_encode_rejects_levels_the_cpu_lacks():
     codes = np.zeros((10, 3), dtype=np.uint8)
     for level in unsupported:
         with pytest.raises(ValueError, match="not supported"):
-            encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, level)
+            encode_codes(X, split_dims, np.zeros((3, 4, 8)), codes, level, 1)
 
 
 def test_encode_rejects_thresholds_of_another_dtype():
@@ -405,7 +406,7 @@ def test_encode_rejects_thresholds_of_another_dtype():
     thresholds = np.zeros((3, 4, 8), dtype=np.float64)
     codes = np.zeros((10, 3), dtype=np.uint8)
     with pytest.raises((TypeError, ValueError)):
-        encode_codes(X, split_dims, thresholds, codes, _simd.active_level())
+        encode_codes(X, split_dims, thresholds, codes, _simd.active_level(), 1)
 
 
 @pytest.mark.parametrize("level", SIMD_LEVELS)
@@ -414,7 +415,7 @@ def test_encode_rejects_thresholds_of_another_dtype():
 @pytest.mark.parametrize("n_samples", [5, 64, 100])
 def test_encode_reports_non_finite_split_values(level, dtype, bad, n_samples):
     # The flag is set iff a value in a split column is not finite, wherever
-    # the row falls: in a full block (SIMD kernel) or the tail (scalar), in
+    # the row falls: in a full row block (SIMD kernel) or the tail (scalar), in
     # either half of a 16-lane vector. A non-finite value outside the split
     # columns is never compared and must not set it.
     rng = np.random.default_rng(5)
@@ -427,13 +428,14 @@ def test_encode_reports_non_finite_split_values(level, dtype, bad, n_samples):
         if unused:
             clean[:, unused[0]] = bad
         args = (split_dims, kernel_thresholds)
+        n_threads = openmp_max_threads()
         packed = np.zeros((-(-n_samples // 32), 3, 32), np.uint8)
         codes = np.zeros((n_samples, 5), np.uint8)
-        assert not encode_packed(_with_layout(clean, layout), *args, packed, level)
-        assert not encode_codes(_with_layout(clean, layout), *args, codes, level)
+        assert not encode_packed(_with_layout(clean, layout), *args, packed, level, n_threads)
+        assert not encode_codes(_with_layout(clean, layout), *args, codes, level, n_threads)
         for row in {0, min(17, n_samples - 1), n_samples - 1}:
             dirty = clean.copy()
             dirty[row, split] = bad
-            assert encode_packed(_with_layout(dirty, layout), *args, packed, level)
-            assert encode_codes(_with_layout(dirty, layout), *args, codes, level)
+            assert encode_packed(_with_layout(dirty, layout), *args, packed, level, n_threads)
+            assert encode_codes(_with_layout(dirty, layout), *args, codes, level, n_threads)
             np.testing.assert_array_equal(codes, reference_encode(dirty, split_dims, thresholds))

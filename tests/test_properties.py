@@ -25,6 +25,7 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
+from sklearn_amm._kernels._cpu import openmp_max_threads  # noqa: E402
 from sklearn_amm._kernels._encode import encode_codes, encode_packed  # noqa: E402
 
 from sklearn_amm import MaddnessTransformer, _reference, _simd  # noqa: E402
@@ -217,9 +218,13 @@ def test_encoder_matches_reference(level, dtype, data):
     n_pairs = n_padded_codebooks(n_codebooks) // 2 + data.draw(st.integers(0, 2))
     with layout(X, name) as X_view:
         codes = np.full((X.shape[0], n_codebooks), 0xEE, dtype=np.uint8)
-        codes_nonfinite = encode_codes(X_view, split_dims, kernel_thresholds, codes, level)
+        codes_nonfinite = encode_codes(
+            X_view, split_dims, kernel_thresholds, codes, level, openmp_max_threads()
+        )
         packed = np.full((n_blocks, n_pairs, 32), 0xA5, dtype=np.uint8)
-        packed_nonfinite = encode_packed(X_view, split_dims, kernel_thresholds, packed, level)
+        packed_nonfinite = encode_packed(
+            X_view, split_dims, kernel_thresholds, packed, level, openmp_max_threads()
+        )
     np.testing.assert_array_equal(codes, expected)
     # The report covers exactly the values compared: the split columns.
     assert codes_nonfinite == packed_nonfinite == _split_values_nonfinite(X, split_dims)

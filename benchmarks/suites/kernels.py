@@ -12,6 +12,7 @@ import numpy as np
 
 from sklearn_amm._encoding import encode_packed_rows, thresholds_for_dtype
 from sklearn_amm._hash_tree import reachable_leaves
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_packed
 from sklearn_amm._kernels._scan import scan_dequantized
 from sklearn_amm._layout import pad_tables
@@ -48,7 +49,9 @@ class Encode(PreparedSuite):
         self.time_encode(directory, task, n_codebooks, layout)
 
     def time_encode(self, directory, task, n_codebooks, layout):
-        encode_packed(self.X, self.split_dims, self.thresholds, self.packed, self.level)
+        encode_packed(
+            self.X, self.split_dims, self.thresholds, self.packed, self.level, openmp_max_threads()
+        )
 
 
 class Scan(PreparedSuite):

@@ -1,6 +1,6 @@
 """Encode rows into 4-bit codes: the Cython entry points of the C encoder.
 
-For codebook ``c`` the tree compares column ``split_dims[c, t]`` at level
+For codebook ``c`` the tree compares column ``split_dims[c, t]`` at depth
 ``t``, and the node reached so far picks the threshold::
 
     node = 0
@@ -8,11 +8,12 @@ For codebook ``c`` the tree compares column ``split_dims[c, t]`` at level
         node = 2 * node + (X[n, split_dims[c, t]] > thresholds[c, t, node])
     codes[n, c] = node
 
-so the level-0 decision is the most significant bit of the code. Only
+so the depth-0 decision is the most significant bit of the code. Only
 comparisons are involved, so the result is exact: every SIMD level and every
-thread count give the same codes. The C core (``encode.c`` and one file per
-SIMD level) holds the loops; this module checks the buffers and spreads row
-blocks over OpenMP threads.
+thread count give the same codes. The C core (the driver ``encode.c`` and
+one file of column kernels per instruction set) holds the loops; this module
+checks the buffers, allocates each thread's scratch and spreads row blocks
+(of 32 rows) over the ``n_threads`` OpenMP threads the caller asks for.
 
 ``encode_scan_dequantized`` also runs the scan (``scan.h``) on each task's
 codes as soon as they are written, while they are in cache: one parallel
@@ -22,6 +23,16 @@ region from rows to products, and no array of codes for all the rows.
 from cython cimport floating
 from cython.parallel cimport prange, threadid
 from libc.stddef cimport ptrdiff_t
+
+from ._c_encode cimport (
+    AMM_ROWS_PER_ROW_BLOCK,
+    AMM_TREE_DEPTH,
+    AMM_TREE_WIDTH,
+    amm_encode_problem,
+    amm_encode_row_blocks,
+    amm_encode_scratch_bytes,
+    amm_unpack_row_blocks,
+)
 
 import numpy as np
 
@@ -40,9 +51,10 @@ ctypedef fused out_floating:
     double
 
 
+# Declarations of the scan (scan.h) and of the CPU features
+# (cpu_features.h), which the fused encode and scan calls.
 cdef extern from "cpu_features.h" nogil:
     int amm_cpu_supports(int level)
-    int amm_openmp_max_threads()
 
 
 cdef extern from "scan.h" nogil:
@@ -71,46 +83,21 @@ cdef extern from "scan.h" nogil:
                          ptrdiff_t block_end, int level)
 
 
-cdef extern from "encode.h" nogil:
-    enum:
-        AMM_ROWS_PER_BLOCK
-        AMM_TREE_DEPTH
-        AMM_TREE_WIDTH
-
-    ctypedef struct amm_encode_problem:
-        const char *X
-        ptrdiff_t row_stride
-        ptrdiff_t col_stride
-        ptrdiff_t n_samples
-        ptrdiff_t n_features
-        ptrdiff_t n_codebooks
-        const ptrdiff_t *split_offsets
-        const void *thresholds
-        ptrdiff_t n_pairs
-        int by_rows
-
-    int amm_encode_blocks_f32(
-        const amm_encode_problem *problem, ptrdiff_t block_begin,
-        ptrdiff_t block_end, uint8_t *out, int level)
-    int amm_encode_blocks_f64(
-        const amm_encode_problem *problem, ptrdiff_t block_begin,
-        ptrdiff_t block_end, uint8_t *out, int level)
-    void amm_unpack_blocks(
-        const uint8_t *packed, ptrdiff_t n_pairs, ptrdiff_t n_rows,
-        ptrdiff_t n_codebooks, uint8_t *codes, ptrdiff_t codes_row_stride)
-
-
 # Bytes of packed codes one parallel task writes, at most. A task walks its
 # rows once per pair of codebooks (reading each split column as one long
 # contiguous run, which the hardware prefetcher follows best), writing 32
-# bytes per block each time: its codes must stay in L2 (512 KiB on Zen 3)
+# bytes per row block each time: its codes must stay in L2 (512 KiB on Zen 3)
 # meanwhile.
 #
-# And at least MIN_TASK_BLOCKS blocks (1024 rows, about 10 us of work) per
-# task, so that small inputs run serially rather than pay for waking threads.
+# And at least MIN_TASK_ROW_BLOCKS row blocks (1024 rows, about 10 us of
+# work) per task, so that small inputs run serially rather than pay for
+# waking threads.
 cdef enum:
     TASK_CODE_BYTES = 128 * 1024
-    MIN_TASK_BLOCKS = 32
+    MIN_TASK_ROW_BLOCKS = 32
+    # Each thread's scratch starts this many bytes after the previous one's:
+    # no two threads write to one cache line.
+    SCRATCH_ALIGNMENT = 64
 
 
 def encode_packed(
@@ -118,7 +105,8 @@ def encode_packed(
     const intp_t[:, ::1] split_dims,
     const floating[:, :, ::1] thresholds,
     uint8_t[:, :, ::1] packed,
-    int level,
+    int simd_level,
+    int n_threads,
 ):
     """Write the codes of every row, packed for the scan, into ``packed``.
 
@@ -127,18 +115,21 @@ def encode_packed(
     X : ndarray of shape (n_samples, n_features), dtype={float32, float64}
         Input rows, any strides, read only. Not copied.
     split_dims : ndarray of shape (n_codebooks, 4), dtype=np.intp
-        Column of ``X`` compared at each level of each tree.
+        Column of ``X`` compared at each depth of each tree.
     thresholds : ndarray of shape (n_codebooks, 4, 8), dtype=X.dtype
-        ``thresholds[c, t, node]``; level ``t`` uses only its first ``2**t``
+        ``thresholds[c, t, node]``; depth ``t`` uses only its first ``2**t``
         entries. A row goes right when its value is strictly greater.
-    packed : ndarray of shape (n_blocks, n_pairs, 32), dtype=np.uint8
+    packed : ndarray of shape (n_row_blocks, n_pairs, 32), dtype=np.uint8
         Output, overwritten: ``packed[b, j, r]`` holds codebook ``2j`` in its
         low nibble and ``2j + 1`` in its high nibble for row ``32b + r``;
-        ``n_blocks = ceil(n_samples / 32)``, ``n_pairs >= ceil(n_codebooks /
+        ``n_row_blocks = ceil(n_samples / 32)``, ``n_pairs >= ceil(n_codebooks /
         2)``. Codebooks past ``n_codebooks`` and rows past ``n_samples`` get
         code 0 (see :mod:`sklearn_amm._layout`).
-    level : int
+    simd_level : int
         SIMD level (:mod:`sklearn_amm._simd`); the CPU must support it.
+    n_threads : int
+        OpenMP threads to share the rows among (any count gives the same
+        result).
 
     Returns
     -------
@@ -148,44 +139,28 @@ def encode_packed(
         all the same: NaN goes left, infinities compare as numbers.
     """
     cdef Py_ssize_t n_samples = X.shape[0]
-    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
-    cdef int nonfinite = 0
-    _check_trees(X.shape[1], split_dims, thresholds, level)
+    cdef Py_ssize_t n_row_blocks = (n_samples + AMM_ROWS_PER_ROW_BLOCK - 1) // AMM_ROWS_PER_ROW_BLOCK
+    _check_trees(X.shape[1], split_dims, thresholds, simd_level)
     if (
-        packed.shape[0] != n_blocks
+        packed.shape[0] != n_row_blocks
         or packed.shape[1] < (split_dims.shape[0] + 1) // 2
-        or packed.shape[2] != AMM_ROWS_PER_BLOCK
+        or packed.shape[2] != AMM_ROWS_PER_ROW_BLOCK
     ):
         raise ValueError(
-            f"packed must have shape ({n_blocks}, n_pairs >= "
-            f"{(split_dims.shape[0] + 1) // 2}, {AMM_ROWS_PER_BLOCK}), got "
+            f"packed must have shape ({n_row_blocks}, n_pairs >= "
+            f"{(split_dims.shape[0] + 1) // 2}, {AMM_ROWS_PER_ROW_BLOCK}), got "
             f"({packed.shape[0]}, {packed.shape[1]}, {packed.shape[2]})"
         )
-    if n_blocks == 0:
+    if n_row_blocks == 0:
         return False
 
     cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
     cdef amm_encode_problem problem = _problem(
         X, split_offsets, thresholds, packed.shape[1]
     )
-    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, packed.shape[1])
-    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
-    cdef Py_ssize_t task, begin, end
-    with nogil:
-        if n_tasks == 1:
-            # No parallel region: waking threads costs more than the work.
-            nonfinite = _encode_blocks(
-                &problem, 0, n_blocks, &packed[0, 0, 0], level, <floating> 0
-            )
-        else:
-            # nonfinite is a reduction: each thread counts its tasks' reports.
-            for task in prange(n_tasks, schedule="static"):
-                begin = task * blocks_per_task
-                end = min(begin + blocks_per_task, n_blocks)
-                nonfinite += _encode_blocks(
-                    &problem, begin, end, &packed[begin, 0, 0], level, <floating> 0
-                )
-    return nonfinite != 0
+    cdef _Job job = _job(&problem, n_row_blocks, simd_level)
+    job.packed = &packed[0, 0, 0]
+    return _encode(&job, n_threads, False)
 
 
 def encode_codes(
@@ -193,13 +168,14 @@ def encode_codes(
     const intp_t[:, ::1] split_dims,
     const floating[:, :, ::1] thresholds,
     uint8_t[:, ::1] codes,
-    int level,
+    int simd_level,
+    int n_threads,
 ):
     """Write the code of every row in every codebook into ``codes``.
 
     Parameters
     ----------
-    X, split_dims, thresholds, level
+    X, split_dims, thresholds, simd_level, n_threads
         As in :func:`encode_packed`.
     codes : ndarray of shape (n_samples, n_codebooks), dtype=np.uint8
         Output, overwritten with codes in ``0..15``.
@@ -211,9 +187,9 @@ def encode_codes(
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_codebooks = split_dims.shape[0]
-    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
+    cdef Py_ssize_t n_row_blocks = (n_samples + AMM_ROWS_PER_ROW_BLOCK - 1) // AMM_ROWS_PER_ROW_BLOCK
     cdef Py_ssize_t n_pairs = (n_codebooks + 1) // 2
-    _check_trees(X.shape[1], split_dims, thresholds, level)
+    _check_trees(X.shape[1], split_dims, thresholds, simd_level)
     if codes.shape[0] != n_samples or codes.shape[1] != n_codebooks:
         raise ValueError(
             f"codes must have shape ({n_samples}, {n_codebooks}), got "
@@ -224,31 +200,11 @@ def encode_codes(
 
     cdef ptrdiff_t[:, ::1] split_offsets = _split_offsets(split_dims, X.strides[1])
     cdef amm_encode_problem problem = _problem(X, split_offsets, thresholds, n_pairs)
-    cdef int nonfinite = 0
-    # The kernels write the packed layout; each thread packs a task's blocks
-    # into its own scratch, then unpacks them into the rows of ``codes``.
-    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, n_pairs)
-    cdef uint8_t[:, ::1] scratch = np.empty(
-        (max(amm_openmp_max_threads(), 1), blocks_per_task * n_pairs * AMM_ROWS_PER_BLOCK),
-        dtype=np.uint8,
-    )
-    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
-    cdef Py_ssize_t task, begin, end, first_row
-    with nogil:
-        if n_tasks == 1:
-            nonfinite = _encode_unpacked(
-                &problem, 0, n_blocks, &scratch[0, 0], &codes[0, 0], level, <floating> 0
-            )
-        else:
-            for task in prange(n_tasks, schedule="static"):
-                begin = task * blocks_per_task
-                end = min(begin + blocks_per_task, n_blocks)
-                first_row = begin * AMM_ROWS_PER_BLOCK
-                nonfinite += _encode_unpacked(
-                    &problem, begin, end, &scratch[threadid(), 0], &codes[first_row, 0],
-                    level, <floating> 0,
-                )
-    return nonfinite != 0
+    # The kernels write the packed layout; each thread packs a task's row
+    # blocks into its scratch, then unpacks them into the rows of ``codes``.
+    cdef _Job job = _job(&problem, n_row_blocks, simd_level)
+    job.codes = &codes[0, 0]
+    return _encode(&job, n_threads, True)
 
 
 def encode_scan_dequantized(
@@ -260,7 +216,8 @@ def encode_scan_dequantized(
     const out_floating[::1] multiplier,
     const out_floating[::1] shift,
     out_floating[:, :] out,
-    int level,
+    int simd_level,
+    int n_threads,
 ):
     """Write the de-quantized approximate products of every row into ``out``.
 
@@ -270,7 +227,7 @@ def encode_scan_dequantized(
 
     Parameters
     ----------
-    X, split_dims, thresholds, level
+    X, split_dims, thresholds, simd_level, n_threads
         As in :func:`encode_packed`; ``n_codebooks = split_dims.shape[0]``.
     tables : ndarray of shape (n_outputs, n_padded, 16), dtype=np.uint8
         Quantized tables zero-padded to ``n_padded =
@@ -291,10 +248,10 @@ def encode_scan_dequantized(
     """
     cdef Py_ssize_t n_samples = X.shape[0]
     cdef Py_ssize_t n_codebooks = split_dims.shape[0]
-    cdef Py_ssize_t n_blocks = (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
-    _check_trees(X.shape[1], split_dims, thresholds, level)
+    cdef Py_ssize_t n_row_blocks = (n_samples + AMM_ROWS_PER_ROW_BLOCK - 1) // AMM_ROWS_PER_ROW_BLOCK
+    _check_trees(X.shape[1], split_dims, thresholds, simd_level)
     _check_scan_buffers(n_samples, n_codebooks, tables, multiplier, shift, out)
-    if n_blocks == 0:
+    if n_row_blocks == 0:
         return False
 
     cdef Py_ssize_t n_pairs = tables.shape[1] // 2
@@ -314,54 +271,12 @@ def encode_scan_dequantized(
     scan.multiplier = &multiplier[0]
     scan.shift = &shift[0]
 
-    cdef Py_ssize_t blocks_per_task = _blocks_per_task(n_blocks, n_pairs)
-    cdef Py_ssize_t n_tasks = (n_blocks + blocks_per_task - 1) // blocks_per_task
-    cdef int n_threads = max(amm_openmp_max_threads(), 1)
-    cdef uint8_t[:, ::1] codes = np.empty(
-        (n_threads, blocks_per_task * n_pairs * AMM_ROWS_PER_BLOCK), dtype=np.uint8
-    )
-    cdef Py_ssize_t task, begin, end
-    cdef int nonfinite = 0
-    with nogil:
-        if n_tasks == 1:
-            nonfinite = _encode_scan_task(&encoding, &scan, 0, n_blocks, &codes[0, 0],
-                                          level, <floating> 0, <out_floating> 0)
-        else:
-            # num_threads pins the team to the rows of ``codes``.
-            for task in prange(n_tasks, schedule="static", num_threads=n_threads):
-                begin = task * blocks_per_task
-                end = min(begin + blocks_per_task, n_blocks)
-                nonfinite += _encode_scan_task(&encoding, &scan, begin, end,
-                                               &codes[threadid(), 0], level, <floating> 0,
-                                               <out_floating> 0)
-    return nonfinite != 0
-
-
-cdef inline int _encode_scan_task(
-    const amm_encode_problem *encoding,  # IN
-    const amm_scan_problem *scan,        # IN: the whole problem; codes unset
-    Py_ssize_t begin,
-    Py_ssize_t end,
-    uint8_t *codes,                      # scratch: (end - begin, n_pairs, 32)
-    int level,
-    floating dtype_tag,                  # X's dtype
-    out_floating out_tag,                # the output's
-) noexcept nogil:
-    """Encode blocks [begin, end) into ``codes``, then scan them into ``out``.
-
-    The scan sees the task's blocks as a problem of their own: its codes
-    start at block ``begin``, and so do its rows of the output.
-    """
-    cdef amm_scan_problem task = scan[0]
-    cdef Py_ssize_t first_row = begin * AMM_ROWS_PER_BLOCK
-    cdef int nonfinite = _encode_blocks(encoding, begin, end, codes, level, dtype_tag)
-    if task.n_outputs == 0:
-        return nonfinite
-    task.codes = codes
-    task.n_samples = min(scan.n_samples - first_row, (end - begin) * AMM_ROWS_PER_BLOCK)
-    task.out = (<out_floating *> scan.out) + first_row
-    amm_scan_blocks(&task, 0, end - begin, level)
-    return nonfinite
+    # Each thread scans the codes of its task's rows as soon as it has
+    # written them, in its scratch.
+    cdef _Job job = _job(&encoding, n_row_blocks, simd_level)
+    job.scan = &scan
+    job.out_itemsize = sizeof(out_floating)
+    return _encode(&job, n_threads, True)
 
 
 cdef int _check_scan_buffers(
@@ -397,48 +312,11 @@ cdef int _check_scan_buffers(
     return 0
 
 
-cdef inline int _encode_blocks(
-    const amm_encode_problem *problem,   # IN
-    Py_ssize_t begin,
-    Py_ssize_t end,
-    uint8_t *out,                        # OUT
-    int level,
-    floating dtype_tag,                  # picks the float32 or float64 kernel
-) noexcept nogil:
-    """Encode blocks [begin, end); 1 if a value compared was not finite."""
-    if floating is float:
-        return amm_encode_blocks_f32(problem, begin, end, out, level) != 0
-    else:
-        return amm_encode_blocks_f64(problem, begin, end, out, level) != 0
-
-
-cdef inline int _encode_unpacked(
-    const amm_encode_problem *problem,   # IN
-    Py_ssize_t begin,
-    Py_ssize_t end,
-    uint8_t *scratch,                    # (end - begin, n_pairs, 32) bytes
-    uint8_t *codes,                      # OUT: rows from 32 * begin on
-    int level,
-    floating dtype_tag,
-) noexcept nogil:
-    """Codes of blocks [begin, end) packed into scratch, then unpacked."""
-    cdef int nonfinite = _encode_blocks(problem, begin, end, scratch, level, dtype_tag)
-    amm_unpack_blocks(
-        scratch,
-        problem.n_pairs,
-        min(problem.n_samples - begin * AMM_ROWS_PER_BLOCK, (end - begin) * AMM_ROWS_PER_BLOCK),
-        problem.n_codebooks,
-        codes,
-        problem.n_codebooks,
-    )
-    return nonfinite
-
-
 cdef int _check_trees(
     Py_ssize_t n_features,
     const intp_t[:, ::1] split_dims,
     const floating[:, :, ::1] thresholds,
-    int level,
+    int simd_level,
 ) except -1:
     """Raise ValueError on anything that would make the kernels read or write
     out of bounds, or run instructions this CPU lacks."""
@@ -449,16 +327,10 @@ cdef int _check_trees(
             f"split_dims must have shape (n_codebooks, {AMM_TREE_DEPTH}), got "
             f"({split_dims.shape[0]}, {split_dims.shape[1]})"
         )
-    if (
-        thresholds.shape[0] != n_codebooks
-        or thresholds.shape[1] != AMM_TREE_DEPTH
-        or thresholds.shape[2] != AMM_TREE_WIDTH
-    ):
-        raise ValueError(
-            f"thresholds must have shape ({n_codebooks}, {AMM_TREE_DEPTH}, "
-            f"{AMM_TREE_WIDTH}), got ({thresholds.shape[0]}, "
-            f"{thresholds.shape[1]}, {thresholds.shape[2]})"
-        )
+    expected = (n_codebooks, AMM_TREE_DEPTH, AMM_TREE_WIDTH)
+    got = (thresholds.shape[0], thresholds.shape[1], thresholds.shape[2])
+    if got != expected:
+        raise ValueError(f"thresholds must have shape {expected}, got {got}")
     for c in range(n_codebooks):
         for t in range(AMM_TREE_DEPTH):
             if not 0 <= split_dims[c, t] < n_features:
@@ -466,25 +338,151 @@ cdef int _check_trees(
                     f"split_dims[{c}, {t}] = {split_dims[c, t]} is not a column "
                     f"of X, which has {n_features}"
                 )
-    if not amm_cpu_supports(level):
-        raise ValueError(f"SIMD level {level} is not supported by this CPU")
+    if not amm_cpu_supports(simd_level):
+        raise ValueError(f"SIMD level {simd_level} is not supported by this CPU")
     return 0
 
 
-cdef Py_ssize_t _blocks_per_task(Py_ssize_t n_blocks, Py_ssize_t n_pairs):
-    """Row blocks per parallel task.
+cdef struct _Job:
+    # One call's work, shared by its tasks: each encodes row blocks
+    # [begin, end) into ``packed`` (or into its scratch), then unpacks them
+    # into ``codes`` or scans them, when those are set.
+    const amm_encode_problem *encoding
+    const amm_scan_problem *scan  # the whole problem; codes unset
+    Py_ssize_t out_itemsize       # bytes per value of scan.out
+    uint8_t *packed
+    uint8_t *codes
+    int simd_level
+    Py_ssize_t n_row_blocks
+    Py_ssize_t n_threads
+    Py_ssize_t n_tasks
+    Py_ssize_t row_blocks_per_task
+    # Each thread's row of scratch: its task's packed codes (packed_bytes,
+    # 0 when written to ``packed``), then the encoder's (kernel_bytes).
+    uint8_t *scratch
+    Py_ssize_t scratch_row_bytes
+    Py_ssize_t packed_bytes
+    size_t kernel_bytes
 
-    At most TASK_CODE_BYTES of codes and at least MIN_TASK_BLOCKS blocks per
-    task; within that, a multiple of the thread count of tasks of (nearly)
-    equal size, which a static schedule shares evenly. Any split gives the
-    same codes.
+
+cdef _Job _job(const amm_encode_problem *encoding, Py_ssize_t n_row_blocks, int simd_level):
+    """A job encoding ``n_row_blocks`` row blocks, with no output set yet."""
+    cdef _Job job
+    job.encoding = encoding
+    job.scan = NULL
+    job.out_itemsize = 0
+    job.packed = NULL
+    job.codes = NULL
+    job.simd_level = simd_level
+    job.n_row_blocks = n_row_blocks
+    job.n_threads = 1
+    job.n_tasks = 0
+    job.row_blocks_per_task = 0
+    job.scratch = NULL
+    job.scratch_row_bytes = 0
+    job.packed_bytes = 0
+    job.kernel_bytes = 0
+    return job
+
+
+cdef bint _encode(_Job *job, Py_ssize_t n_threads, bint packs_in_scratch):
+    """Plan and run the job; whether a value compared was not finite."""
+    cdef int nonfinite
+    scratch = _plan(job, n_threads, packs_in_scratch)  # alive until the job ends
+    with nogil:
+        nonfinite = _run(job)
+    return nonfinite != 0
+
+
+cdef _plan(_Job *job, Py_ssize_t n_threads, bint packs_in_scratch):
+    """Share the job's row blocks among ``n_threads`` threads, and allocate
+    their scratch; returns the array that holds it (or None), to be kept
+    alive while the job runs.
+
+    At most TASK_CODE_BYTES of codes and at least MIN_TASK_ROW_BLOCKS row
+    blocks per task; within that, a multiple of the thread count of tasks of
+    (nearly) equal size, which a static schedule shares evenly. Any split
+    gives the same codes.
     """
-    cdef Py_ssize_t n_threads = max(amm_openmp_max_threads(), 1)
-    cdef Py_ssize_t max_blocks = max(TASK_CODE_BYTES // (max(n_pairs, 1) * AMM_ROWS_PER_BLOCK), 1)
-    cdef Py_ssize_t n_tasks = (n_blocks + max_blocks - 1) // max_blocks
-    n_tasks = (n_tasks + n_threads - 1) // n_threads * n_threads
-    n_tasks = max(min(n_tasks, n_blocks // MIN_TASK_BLOCKS), 1)
-    return max((n_blocks + n_tasks - 1) // n_tasks, 1)
+    cdef Py_ssize_t row_block_bytes = job.encoding.n_pairs * AMM_ROWS_PER_ROW_BLOCK
+    cdef Py_ssize_t max_row_blocks = max(TASK_CODE_BYTES // max(row_block_bytes, 1), 1)
+    cdef Py_ssize_t n_tasks = (job.n_row_blocks + max_row_blocks - 1) // max_row_blocks
+    job.n_threads = max(n_threads, 1)
+    n_tasks = (n_tasks + job.n_threads - 1) // job.n_threads * job.n_threads
+    n_tasks = max(min(n_tasks, job.n_row_blocks // MIN_TASK_ROW_BLOCKS), 1)
+    job.row_blocks_per_task = max((job.n_row_blocks + n_tasks - 1) // n_tasks, 1)
+    job.n_tasks = (job.n_row_blocks + job.row_blocks_per_task - 1) // job.row_blocks_per_task
+    job.packed_bytes = (
+        _aligned(job.row_blocks_per_task * row_block_bytes) if packs_in_scratch else 0
+    )
+    job.kernel_bytes = amm_encode_scratch_bytes(job.encoding, job.simd_level)
+    job.scratch_row_bytes = _aligned(job.packed_bytes + job.kernel_bytes)
+    job.scratch = NULL
+    if job.packed_bytes + job.kernel_bytes == 0:
+        return None  # most calls (F-order X, into ``packed``): no allocation
+    scratch = np.empty((job.n_threads, job.scratch_row_bytes), dtype=np.uint8)
+    job.scratch = <uint8_t *> cnp.PyArray_DATA(scratch)
+    return scratch
+
+
+cdef Py_ssize_t _aligned(Py_ssize_t n_bytes):
+    """``n_bytes`` rounded up to a multiple of SCRATCH_ALIGNMENT (at least one)."""
+    return (max(n_bytes, 1) + SCRATCH_ALIGNMENT - 1) // SCRATCH_ALIGNMENT * SCRATCH_ALIGNMENT
+
+
+cdef int _run(const _Job *job) noexcept nogil:
+    """Run every task of the job; the number of tasks that met a non-finite value."""
+    cdef Py_ssize_t task
+    cdef int nonfinite = 0
+    if job.n_tasks == 1:
+        # No parallel region: waking threads costs more than the work.
+        return _run_task(job, 0, 0)
+    # nonfinite is a reduction: each thread counts its tasks' reports;
+    # num_threads pins the team to the rows of the scratch.
+    for task in prange(job.n_tasks, schedule="static", num_threads=job.n_threads):
+        nonfinite += _run_task(job, task, threadid())
+    return nonfinite
+
+
+cdef int _run_task(const _Job *job, Py_ssize_t task, Py_ssize_t thread) noexcept nogil:
+    """Encode the row blocks of one task, then unpack or scan their codes.
+
+    The scan sees the task's row blocks as a problem of their own: its codes
+    start at row block ``begin``, and so do its rows of the output.
+    """
+    cdef const amm_encode_problem *encoding = job.encoding
+    cdef Py_ssize_t begin = task * job.row_blocks_per_task
+    cdef Py_ssize_t end = min(begin + job.row_blocks_per_task, job.n_row_blocks)
+    cdef Py_ssize_t first_row = begin * AMM_ROWS_PER_ROW_BLOCK
+    cdef Py_ssize_t n_rows = min(encoding.n_samples - first_row,
+                                 (end - begin) * AMM_ROWS_PER_ROW_BLOCK)
+    cdef uint8_t *scratch = NULL
+    cdef uint8_t *kernel_scratch = NULL
+    cdef uint8_t *packed
+    cdef amm_scan_problem scan
+    cdef int nonfinite
+    if job.scratch != NULL:
+        scratch = job.scratch + thread * job.scratch_row_bytes
+        kernel_scratch = scratch + job.packed_bytes
+    if job.packed != NULL:
+        packed = job.packed + begin * encoding.n_pairs * AMM_ROWS_PER_ROW_BLOCK
+    else:
+        packed = scratch
+    nonfinite = amm_encode_row_blocks(
+        encoding, begin, end, packed, job.simd_level, kernel_scratch, job.kernel_bytes
+    ) != 0
+    if job.codes != NULL:
+        amm_unpack_row_blocks(
+            packed, encoding.n_pairs, n_rows, encoding.n_codebooks,
+            job.codes + first_row * encoding.n_codebooks, encoding.n_codebooks,
+        )
+    if job.scan != NULL and job.scan.n_outputs > 0:
+        scan = job.scan[0]
+        scan.codes = packed
+        scan.n_samples = n_rows
+        scan.out = (<char *> job.scan.out) + first_row * job.out_itemsize
+        amm_scan_blocks(&scan, 0, end - begin, job.simd_level)
+    return nonfinite
 
 
 cdef _split_offsets(const intp_t[:, ::1] split_dims, Py_ssize_t column_stride):
@@ -500,6 +498,7 @@ cdef amm_encode_problem _problem(
 ):
     cdef amm_encode_problem problem
     problem.X = <const char *> &X[0, 0]
+    problem.itemsize = sizeof(floating)
     problem.row_stride = X.strides[0]
     problem.col_stride = X.strides[1]
     problem.n_samples = X.shape[0]

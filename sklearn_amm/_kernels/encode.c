@@ -1,14 +1,18 @@
-/* Encoder: the portable scalar kernel, the unpacking, and the dispatch to
- * the SIMD kernel of a level (see encode.h for what is computed). */
+/* Encoder driver: how X is read, the last row block, scratch memory, and
+ * the portable scalar kernel; the SIMD column kernels live in one file per
+ * instruction set (encode_kernels.h). See encode.h for what is computed.
+ */
 #include <string.h>
 
-#include "encode.h"
+#include "encode_kernels.h"
 
 #if defined(__GNUC__) || defined(__clang__)
 #define AMM_ALWAYS_INLINE static inline __attribute__((always_inline))
 #else
 #define AMM_ALWAYS_INLINE static inline
 #endif
+
+/* ------------------------------------------------------------ scalar */
 
 /* Bit 31 (float) or 63 (double) of the result is set exactly when x is NaN
  * or +-inf: adding one to the exponent field carries out of it only when it
@@ -40,15 +44,15 @@ AMM_ALWAYS_INLINE unsigned walk_tree(const char *row, const ptrdiff_t *offsets,
     for (t = 0; t < AMM_TREE_DEPTH; t++) {
         int right;
         if (is_f64) {
-            const double *level = (const double *)thresholds + t * AMM_TREE_WIDTH;
+            const double *depth = (const double *)thresholds + t * AMM_TREE_WIDTH;
             const double x = *(const double *)(row + offsets[t]);
             *seen |= nonfinite_bit_f64(x);
-            right = x > level[node];
+            right = x > depth[node];
         } else {
-            const float *level = (const float *)thresholds + t * AMM_TREE_WIDTH;
+            const float *depth = (const float *)thresholds + t * AMM_TREE_WIDTH;
             const float x = *(const float *)(row + offsets[t]);
             *seen |= nonfinite_bit_f32(x);
-            right = x > level[node];
+            right = x > depth[node];
         }
         node = 2 * node + (unsigned)right;
     }
@@ -71,153 +75,299 @@ AMM_ALWAYS_INLINE uint8_t pair_code(const amm_encode_problem *p, const char *row
     return (uint8_t)code;
 }
 
-AMM_ALWAYS_INLINE int scalar_blocks(const amm_encode_problem *p,
-                                    ptrdiff_t block_begin, ptrdiff_t block_end,
-                                    uint8_t *out, int is_f64)
+/* Any row blocks, the last one partial or not, padded with zero codes. */
+AMM_ALWAYS_INLINE int scalar_walk(const amm_encode_problem *p, ptrdiff_t row_block_begin,
+                                  ptrdiff_t row_block_end, uint8_t *out, int is_f64)
 {
     uint64_t seen = 0;
     const ptrdiff_t n_coded_pairs = (p->n_codebooks + 1) / 2;
-    const ptrdiff_t block_bytes = p->n_pairs * AMM_ROWS_PER_BLOCK;
-    ptrdiff_t block, r, j;
-    for (block = block_begin; block < block_end; block++) {
-        const ptrdiff_t first_row = block * AMM_ROWS_PER_BLOCK;
+    const ptrdiff_t row_block_bytes = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
+    ptrdiff_t row_block, r, j;
+    for (row_block = row_block_begin; row_block < row_block_end; row_block++) {
+        const ptrdiff_t first_row = row_block * AMM_ROWS_PER_ROW_BLOCK;
         const ptrdiff_t remaining = p->n_samples - first_row;
-        const ptrdiff_t n_rows = remaining < AMM_ROWS_PER_BLOCK ? remaining
-                                                                : AMM_ROWS_PER_BLOCK;
+        const ptrdiff_t n_rows = remaining < AMM_ROWS_PER_ROW_BLOCK ? remaining
+                                                                    : AMM_ROWS_PER_ROW_BLOCK;
         const char *rows = p->X + first_row * p->row_stride;
-        uint8_t *dst = out + (block - block_begin) * block_bytes;
+        uint8_t *dst = out + (row_block - row_block_begin) * row_block_bytes;
         if (p->by_rows) {
             for (r = 0; r < n_rows; r++) {
                 const char *row = rows + r * p->row_stride;
                 for (j = 0; j < n_coded_pairs; j++) {
-                    dst[j * AMM_ROWS_PER_BLOCK + r] = pair_code(p, row, 2 * j, is_f64, &seen);
+                    dst[j * AMM_ROWS_PER_ROW_BLOCK + r] = pair_code(p, row, 2 * j, is_f64, &seen);
                 }
             }
         } else {
             for (j = 0; j < n_coded_pairs; j++) {
                 for (r = 0; r < n_rows; r++) {
-                    dst[j * AMM_ROWS_PER_BLOCK + r] =
+                    dst[j * AMM_ROWS_PER_ROW_BLOCK + r] =
                         pair_code(p, rows + r * p->row_stride, 2 * j, is_f64, &seen);
                 }
             }
         }
-        /* Rows past the data, then pairs past the codebooks, get code 0. */
-        if (n_rows < AMM_ROWS_PER_BLOCK) {
+        /* Rows past the data get code 0 (pairs past the codebooks: the caller). */
+        if (n_rows < AMM_ROWS_PER_ROW_BLOCK) {
             for (j = 0; j < n_coded_pairs; j++) {
-                memset(dst + j * AMM_ROWS_PER_BLOCK + n_rows, 0,
-                       (size_t)(AMM_ROWS_PER_BLOCK - n_rows));
+                memset(dst + j * AMM_ROWS_PER_ROW_BLOCK + n_rows, 0,
+                       (size_t)(AMM_ROWS_PER_ROW_BLOCK - n_rows));
             }
         }
-        memset(dst + n_coded_pairs * AMM_ROWS_PER_BLOCK, 0,
-               (size_t)((p->n_pairs - n_coded_pairs) * AMM_ROWS_PER_BLOCK));
     }
     return (int)(seen >> 63);
 }
 
-int amm_encode_scalar_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
-                          ptrdiff_t block_end, uint8_t *out)
+static int scalar_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin,
+                             ptrdiff_t row_block_end, uint8_t *out)
 {
-    return scalar_blocks(p, block_begin, block_end, out, 0);
+    return p->itemsize == 8 ? scalar_walk(p, row_block_begin, row_block_end, out, 1)
+                            : scalar_walk(p, row_block_begin, row_block_end, out, 0);
 }
 
-int amm_encode_scalar_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
-                          ptrdiff_t block_end, uint8_t *out)
+/* ------------------------------------------------------------ reading X */
+
+/* How the SIMD kernels read a row block: in place (F order, plain loads;
+ * or any stride, by gathers), or from a staging buffer, filled by an 8x8
+ * (4x4) register transpose of whole rows or by copying split values. */
+enum { READ_IN_PLACE, READ_GATHERED, STAGE_TRANSPOSED, STAGE_COPIED };
+
+/* Whether a row block is staged by transposing whole rows rather than
+ * copying its split values one by one: for C-order X whose rows are short
+ * next to the number of split values, and whose transposed row block stays
+ * within L2. A transposed value costs under one instruction and a copied
+ * one about five, but transposing reads and writes every column. The limit
+ * is where the two took about the same time on Zen 3 with AVX2 (D = 512,
+ * N = 100000, C = 16 to 64, float32 and float64); Caltech-like rows (D = 27
+ * or 75 at C = 16) are 2 to 6 times faster transposed. */
+#define TRANSPOSE_MAX_COLUMNS_PER_SPLIT 2
+#define TRANSPOSE_MAX_BYTES (256 * 1024)
+
+/* Whether the rows of a row block are read by gathers (where the kernels
+ * have them): any layout but F order (whose columns are read with plain
+ * loads), when the offsets of a vector's rows fit the gathers' signed 32-bit
+ * indices. On a Sapphire Rapids class Xeon (not slowed by the GDS
+ * microcode), C-order D = 512, N = 100000, one thread, AVX-512 gathers
+ * against the AVX2 kernel's staging: float32 C = 16 6.1e6 against 5.9e6
+ * rows/s (copied split values), C = 64 5.0e6 against 4.7e6 (8x8
+ * transposes); float64 C = 16 3.9e6 against 3.2e6. */
+static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kernels)
 {
-    return scalar_blocks(p, block_begin, block_end, out, 1);
+    /* A vector holds at most 16 rows. */
+    const ptrdiff_t reach = (AMM_ROWS_PER_ROW_BLOCK / 2) * (p->row_stride < 0 ? -p->row_stride
+                                                                             : p->row_stride);
+    if (p->row_stride == p->itemsize) {
+        return READ_IN_PLACE;
+    }
+    if (kernels->gathers && reach <= INT32_MAX) {
+        return READ_GATHERED;
+    }
+    if (kernels->transpose[p->itemsize == 8] != NULL && p->by_rows
+        && p->col_stride == p->itemsize
+        && p->n_features <= TRANSPOSE_MAX_COLUMNS_PER_SPLIT * AMM_TREE_DEPTH * p->n_codebooks
+        && p->n_features * AMM_ROWS_PER_ROW_BLOCK * p->itemsize <= TRANSPOSE_MAX_BYTES) {
+        return STAGE_TRANSPOSED;
+    }
+    return STAGE_COPIED;
 }
 
-#if AMM_HAVE_X86_KERNELS || AMM_HAVE_NEON_KERNELS
-/* The SIMD kernels take whole blocks; the last block of X, when it is not
- * full, goes to the scalar kernel, which pads it with zero codes. */
-static ptrdiff_t full_blocks_end(const amm_encode_problem *p, ptrdiff_t block_end)
-{
-    const ptrdiff_t n_full = p->n_samples / AMM_ROWS_PER_BLOCK;
-    return block_end < n_full ? block_end : n_full;
-}
-#endif
+/* The staging buffer is aligned to this many bytes within the scratch. */
+#define STAGING_ALIGNMENT 32
 
-int amm_encode_blocks_f32(const amm_encode_problem *p, ptrdiff_t block_begin,
-                          ptrdiff_t block_end, uint8_t *out, int level)
+/* Scratch of a read mode: the staged split columns' offsets, then the
+ * buffer, buffer[column][row] (every column of X, rounded up to a multiple
+ * of 8 for the transposes, or one column per split value). */
+static size_t staging_bytes(const amm_encode_problem *p, int mode)
 {
-    int nonfinite = 0;
-#if AMM_HAVE_X86_KERNELS
-    if (level == AMM_AVX2 || level == AMM_AVX512) {
-        const ptrdiff_t simd_end = full_blocks_end(p, block_end);
-        if (simd_end > block_begin) {
-            nonfinite = level == AMM_AVX512
-                            ? amm_encode_avx512_f32(p, block_begin, simd_end, out)
-                            : amm_encode_avx2_f32(p, block_begin, simd_end, out);
-            out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
-            block_begin = simd_end;
+    const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
+    const ptrdiff_t n_columns = mode == STAGE_TRANSPOSED ? (p->n_features + 7) / 8 * 8
+                                                         : n_splits;
+    if (mode != STAGE_TRANSPOSED && mode != STAGE_COPIED) {
+        return 0;
+    }
+    return (size_t)n_splits * sizeof(ptrdiff_t) + STAGING_ALIGNMENT
+           + (size_t)(n_columns * AMM_ROWS_PER_ROW_BLOCK * p->itemsize);
+}
+
+/* Copies every split value of the 32 rows starting at `rows` into
+ * buffer[split][row], in the order that follows X's memory: along each row
+ * for C order, down each column otherwise. All codebooks at once: copying a
+ * row's values in several passes would fetch its cache lines again.
+ * `itemsize` is a constant in every caller, so that each copy is one move. */
+AMM_ALWAYS_INLINE void copy_splits(const amm_encode_problem *p, const char *rows,
+                                   char *buffer, const size_t itemsize)
+{
+    /* Locals, not reads through `p`: the copies could alias it. */
+    const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
+    const ptrdiff_t *const split_offsets = p->split_offsets;
+    const ptrdiff_t row_stride = p->row_stride;
+    ptrdiff_t r, k;
+    if (p->by_rows) {
+        for (r = 0; r < AMM_ROWS_PER_ROW_BLOCK; r++) {
+            const char *row = rows + r * row_stride;
+            for (k = 0; k < n_splits; k++) {
+                memcpy(buffer + (k * AMM_ROWS_PER_ROW_BLOCK + r) * itemsize,
+                       row + split_offsets[k], itemsize);
+            }
         }
+    } else {
+        for (k = 0; k < n_splits; k++) {
+            const char *column = rows + split_offsets[k];
+            for (r = 0; r < AMM_ROWS_PER_ROW_BLOCK; r++) {
+                memcpy(buffer + (k * AMM_ROWS_PER_ROW_BLOCK + r) * itemsize,
+                       column + r * row_stride, itemsize);
+            }
+        }
+    }
+}
+
+static void stage_copied(const amm_encode_problem *p, const char *rows, char *buffer)
+{
+    if (p->itemsize == 8) {
+        copy_splits(p, rows, buffer, 8);
+    } else {
+        copy_splits(p, rows, buffer, 4);
+    }
+}
+
+/* ------------------------------------------------------------ driver */
+
+static const amm_encode_kernels *kernels_of(int simd_level)
+{
+#if AMM_HAVE_X86_KERNELS
+    if (simd_level == AMM_AVX2) {
+        return &amm_encode_avx2;
+    }
+    if (simd_level == AMM_AVX512) {
+        return &amm_encode_avx512;
     }
 #endif
 #if AMM_HAVE_NEON_KERNELS
-    if (level == AMM_NEON) {
-        const ptrdiff_t simd_end = full_blocks_end(p, block_end);
-        if (simd_end > block_begin) {
-            nonfinite = amm_encode_neon_f32(p, block_begin, simd_end, out);
-            out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
-            block_begin = simd_end;
-        }
+    if (simd_level == AMM_NEON) {
+        return &amm_encode_neon;
     }
 #endif
-    (void)level;
-    if (block_end > block_begin) {
-        nonfinite |= amm_encode_scalar_f32(p, block_begin, block_end, out);
+    (void)simd_level;
+    return NULL; /* SIMD levels without an encoder of their own run the scalar one */
+}
+
+size_t amm_encode_scratch_bytes(const amm_encode_problem *p, int simd_level)
+{
+    const amm_encode_kernels *kernels = kernels_of(simd_level);
+    return kernels == NULL ? 0 : staging_bytes(p, read_mode(p, kernels));
+}
+
+/* Full row blocks [0, n_row_blocks) from `rows` with a SIMD column kernel. */
+static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels *kernels,
+                           int mode, const char *rows, ptrdiff_t n_row_blocks,
+                           uint8_t *out, void *scratch)
+{
+    const int is_f64 = p->itemsize == 8;
+    const ptrdiff_t row_block_bytes = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
+    const ptrdiff_t row_block_stride = AMM_ROWS_PER_ROW_BLOCK * p->row_stride;
+    const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
+    char *buffer = NULL;
+    amm_encode_columns job;
+    ptrdiff_t row_block, k;
+    int nonfinite = 0;
+    job.rows = rows;
+    job.row_stride = p->itemsize;
+    job.row_block_stride = row_block_stride;
+    job.n_row_blocks = n_row_blocks;
+    job.split_offsets = p->split_offsets;
+    job.thresholds = p->thresholds;
+    job.n_codebooks = p->n_codebooks;
+    job.out = out;
+    job.out_stride = row_block_bytes;
+    if (mode == READ_IN_PLACE) {
+        return kernels->columns[is_f64](&job);
+    }
+    /* Otherwise a row block at a time, every pair of codebooks, so that a
+     * row's cache lines are used while they are loaded. */
+    job.n_row_blocks = 1;
+    if (mode == READ_GATHERED) {
+        job.row_stride = p->row_stride;
+    } else {
+        ptrdiff_t *staged_offsets = (ptrdiff_t *)scratch;
+        buffer = (char *)(staged_offsets + n_splits);
+        buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;
+        for (k = 0; k < n_splits; k++) {
+            const ptrdiff_t column =
+                mode == STAGE_TRANSPOSED ? p->split_offsets[k] / p->col_stride : k;
+            staged_offsets[k] = column * AMM_ROWS_PER_ROW_BLOCK * p->itemsize;
+        }
+        job.rows = buffer;
+        job.split_offsets = staged_offsets;
+    }
+    for (row_block = 0; row_block < n_row_blocks; row_block++) {
+        const char *block_rows = rows + row_block * row_block_stride;
+        if (mode == READ_GATHERED) {
+            job.rows = block_rows;
+        } else if (mode == STAGE_TRANSPOSED) {
+            kernels->transpose[is_f64](block_rows, p->row_stride, p->n_features, buffer);
+        } else {
+            stage_copied(p, block_rows, buffer);
+        }
+        job.out = out + row_block * row_block_bytes;
+        nonfinite |= kernels->columns[is_f64](&job);
     }
     return nonfinite;
 }
 
-int amm_encode_blocks_f64(const amm_encode_problem *p, ptrdiff_t block_begin,
-                          ptrdiff_t block_end, uint8_t *out, int level)
+int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin,
+                          ptrdiff_t row_block_end, uint8_t *out, int simd_level,
+                          void *scratch, size_t scratch_bytes)
 {
+    const amm_encode_kernels *kernels = kernels_of(simd_level);
+    const ptrdiff_t n_coded_pairs = (p->n_codebooks + 1) / 2;
+    const ptrdiff_t row_block_bytes = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
+    /* The SIMD kernels take full row blocks; the last row block of X, when
+     * it is not full, goes to the scalar kernel, which pads it with zero
+     * codes. */
+    const ptrdiff_t n_full = p->n_samples / AMM_ROWS_PER_ROW_BLOCK;
+    const ptrdiff_t simd_end = row_block_end < n_full ? row_block_end : n_full;
+    uint8_t *scalar_out = out;
+    ptrdiff_t scalar_begin = row_block_begin;
+    ptrdiff_t row_block;
     int nonfinite = 0;
-#if AMM_HAVE_X86_KERNELS
-    if (level == AMM_AVX2 || level == AMM_AVX512) {
-        const ptrdiff_t simd_end = full_blocks_end(p, block_end);
-        if (simd_end > block_begin) {
-            nonfinite = level == AMM_AVX512
-                            ? amm_encode_avx512_f64(p, block_begin, simd_end, out)
-                            : amm_encode_avx2_f64(p, block_begin, simd_end, out);
-            out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
-            block_begin = simd_end;
+    if (kernels != NULL && simd_end > row_block_begin) {
+        const int mode = read_mode(p, kernels);
+        if (staging_bytes(p, mode) <= scratch_bytes) {
+            nonfinite = simd_row_blocks(
+                p, kernels, mode, p->X + row_block_begin * AMM_ROWS_PER_ROW_BLOCK * p->row_stride,
+                simd_end - row_block_begin, out, scratch);
+            scalar_out += (simd_end - row_block_begin) * row_block_bytes;
+            scalar_begin = simd_end;
         }
     }
-#endif
-#if AMM_HAVE_NEON_KERNELS
-    if (level == AMM_NEON) {
-        const ptrdiff_t simd_end = full_blocks_end(p, block_end);
-        if (simd_end > block_begin) {
-            nonfinite = amm_encode_neon_f64(p, block_begin, simd_end, out);
-            out += (simd_end - block_begin) * p->n_pairs * AMM_ROWS_PER_BLOCK;
-            block_begin = simd_end;
-        }
+    if (row_block_end > scalar_begin) {
+        nonfinite |= scalar_row_blocks(p, scalar_begin, row_block_end, scalar_out);
     }
-#endif
-    (void)level;
-    if (block_end > block_begin) {
-        nonfinite |= amm_encode_scalar_f64(p, block_begin, block_end, out);
+    /* Pairs past the codebooks hold code 0 in every row. */
+    if (n_coded_pairs < p->n_pairs) {
+        for (row_block = 0; row_block < row_block_end - row_block_begin; row_block++) {
+            memset(out + row_block * row_block_bytes + n_coded_pairs * AMM_ROWS_PER_ROW_BLOCK, 0,
+                   (size_t)((p->n_pairs - n_coded_pairs) * AMM_ROWS_PER_ROW_BLOCK));
+        }
     }
     return nonfinite;
 }
 
-void amm_unpack_blocks(const uint8_t *packed, ptrdiff_t n_pairs, ptrdiff_t n_rows,
-                       ptrdiff_t n_codebooks, uint8_t *codes,
-                       ptrdiff_t codes_row_stride)
+void amm_unpack_row_blocks(const uint8_t *packed, ptrdiff_t n_pairs, ptrdiff_t n_rows,
+                           ptrdiff_t n_codebooks, uint8_t *codes,
+                           ptrdiff_t codes_row_stride)
 {
+    const ptrdiff_t row_block_bytes = n_pairs * AMM_ROWS_PER_ROW_BLOCK;
     ptrdiff_t r, c;
     for (r = 0; r < n_rows; r++) {
-        const uint8_t *src = packed + (r / AMM_ROWS_PER_BLOCK) * n_pairs * AMM_ROWS_PER_BLOCK
-                             + r % AMM_ROWS_PER_BLOCK;
+        const uint8_t *src = packed + (r / AMM_ROWS_PER_ROW_BLOCK) * row_block_bytes
+                             + r % AMM_ROWS_PER_ROW_BLOCK;
         uint8_t *dst = codes + r * codes_row_stride;
         for (c = 0; c + 1 < n_codebooks; c += 2) {
-            const uint8_t pair = src[(c / 2) * AMM_ROWS_PER_BLOCK];
+            const uint8_t pair = src[(c / 2) * AMM_ROWS_PER_ROW_BLOCK];
             dst[c] = pair & 0x0F;
             dst[c + 1] = pair >> 4;
         }
         if (c < n_codebooks) {
-            dst[c] = src[(c / 2) * AMM_ROWS_PER_BLOCK] & 0x0F;
+            dst[c] = src[(c / 2) * AMM_ROWS_PER_ROW_BLOCK] & 0x0F;
         }
     }
 }

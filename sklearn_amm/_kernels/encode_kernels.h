@@ -1,0 +1,55 @@
+/* What each SIMD encoder file gives the driver (encode.c): its column
+ * kernels, and optionally a faster way to stage C-order rows. Internal to
+ * the encoder; see encode.h for what is computed.
+ */
+#ifndef SKLEARN_AMM_ENCODE_KERNELS_H
+#define SKLEARN_AMM_ENCODE_KERNELS_H
+
+#include "cpu_features.h"
+#include "encode.h"
+
+/* One run of a column kernel: the codebooks [0, n_codebooks) of full row
+ * blocks. Row r of row block b has its split value k (codebook k / 4,
+ * depth k % 4) at rows + b * row_block_stride + split_offsets[k]
+ * + r * row_stride; the row block's codes go to out + b * out_stride, pair
+ * j at byte 32 j (pairs past the codebooks are not written). */
+typedef struct {
+    const char *rows;
+    /* Bytes between consecutive rows. The item size (F-order X, a staged
+     * buffer) is read with plain vector loads; any other stride, by gathers,
+     * only by kernels that have them (amm_encode_kernels.gathers). */
+    ptrdiff_t row_stride;
+    ptrdiff_t row_block_stride;
+    ptrdiff_t n_row_blocks;
+    const ptrdiff_t *split_offsets;
+    const void *thresholds;  /* (n_codebooks, 4, 8), float or double */
+    ptrdiff_t n_codebooks;
+    uint8_t *out;
+    ptrdiff_t out_stride;
+} amm_encode_columns;
+
+/* Returns nonzero if a value compared was not finite. */
+typedef int (*amm_encode_columns_fn)(const amm_encode_columns *job);
+
+/* Copies the whole of the 32 C-order rows at `rows` (columns item-size
+ * apart) to buffer[column][row]; the buffer holds n_features rounded up to
+ * a multiple of 8 columns of 32 rows. */
+typedef void (*amm_encode_transpose_fn)(const char *rows, ptrdiff_t row_stride,
+                                        ptrdiff_t n_features, void *buffer);
+
+/* One instruction set's encoder; every array is indexed by [itemsize == 8]. */
+typedef struct {
+    amm_encode_columns_fn columns[2];
+    amm_encode_transpose_fn transpose[2]; /* NULL: stage by copying values */
+    int gathers; /* the column kernels read any row stride within 32 bits */
+} amm_encode_kernels;
+
+#if AMM_HAVE_X86_KERNELS
+extern const amm_encode_kernels amm_encode_avx2;
+extern const amm_encode_kernels amm_encode_avx512;
+#endif
+#if AMM_HAVE_NEON_KERNELS
+extern const amm_encode_kernels amm_encode_neon;
+#endif
+
+#endif /* SKLEARN_AMM_ENCODE_KERNELS_H */

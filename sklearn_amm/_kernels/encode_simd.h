@@ -1,0 +1,218 @@
+/* The SIMD encoder's column kernel, written once over a small vector
+ * vocabulary. Each instruction set's file includes this file once per dtype
+ * (hence no include guard), after defining:
+ *
+ *   FN(name)             the name of function `name` for this ISA and dtype
+ *   ENC_INLINE           static, always inlined, the ISA's target
+ *   ENC_FUNCTION         static, the ISA's target (the exported kernel)
+ *   real                 float or double: X's dtype
+ *   fvec, ivec, vmask    a vector of reals, of integers of the same width, a
+ *                        comparison result; V_ROWS: the rows one vector holds
+ *   V_GROUP              vectors walked down a tree together, depth by
+ *                        depth, so that their dependent chains overlap
+ *   v_load(p)            V_ROWS consecutive reals at p
+ *   v_gt(x, t)           x > t per lane, false when either side is NaN (so
+ *                        NaN goes left, as in the reference)
+ *   v_select(m, a, b)    b where m holds, else a
+ *   v_set1(x), v_fzero(), v_add(a, b)
+ *   v_see(seen, x)       seen = x * 0 + seen: x * 0 is 0 for finite x and
+ *                        NaN for NaN and +-inf, and a NaN stays, so seen
+ *                        ends NaN exactly when a value was not finite. One
+ *                        FMA per vector, on ports the compares leave idle.
+ *   v_any_nan(x)         whether a lane of x is NaN
+ *   FN(deep), FN(load_deep)(deep, thresholds)
+ *                        the thresholds of depths 2 and 3, laid out for:
+ *   v_node2(m0, m1)      the node after depths 0 and 1 (their decisions)
+ *   v_pick2(deep, node)  depth 2's threshold of each lane's node
+ *   v_descend(node, m)   the node one depth further (from depth 2)
+ *   v_pick3(deep, node)  depth 3's threshold of each lane's node
+ *   v_leaf(node, m)      the code (0..15) after depth 3
+ *   v_merge(low, high)   low | high << 4
+ *   FN(store)(out, codes)  32 codes (N_VECTORS vectors) as 32 bytes at out
+ *   v_gather(p, index), vindex, v_row_index(row_stride)   (optional) the
+ *                        V_ROWS reals at p + index[i] and the index of rows
+ *                        row_stride bytes apart
+ *
+ * Each node representation (a node number, the index pair of a double, a
+ * code built with its final bit weights...) is the instruction set's own:
+ * the walk below only passes it from one word to the next.
+ *
+ * The kernel reads X down its columns, one pair of codebooks over all row
+ * blocks at a time, so each split column is one contiguous run; the driver
+ * gives it a row block at a time when X is staged or gathered.
+ */
+
+#define N_VECTORS (AMM_ROWS_PER_ROW_BLOCK / V_ROWS)
+
+/* The walk only keeps every node in a register once its loops are fully
+ * unrolled. */
+#ifndef ENC_UNROLL
+#if defined(__clang__)
+#define ENC_UNROLL _Pragma("unroll")
+#else
+#define ENC_UNROLL _Pragma("GCC unroll 16")
+#endif
+#endif
+
+#ifdef v_gather
+#define ENC_LOAD(p) (gathered ? v_gather((p), index) : v_load(p))
+#define ENC_INDEX vindex
+#else
+#define ENC_LOAD(p) v_load(p)
+#define ENC_INDEX int
+#endif
+
+/* One codebook's thresholds: depths 0 and 1 as broadcasts, the deeper ones
+ * as the ISA looks them up. */
+typedef struct {
+    fvec depth0, depth1_left, depth1_right;
+    FN(deep) deep;
+} FN(tree);
+
+ENC_INLINE void FN(load_tree)(FN(tree) *tree, const real *thresholds)
+{
+    tree->depth0 = v_set1(thresholds[0]);
+    tree->depth1_left = v_set1(thresholds[AMM_TREE_WIDTH]);
+    tree->depth1_right = v_set1(thresholds[AMM_TREE_WIDTH + 1]);
+    FN(load_deep)(&tree->deep, thresholds);
+}
+
+/* Codes of the 32 rows of a row block in one codebook: vector q of split t
+ * at rows + offsets[t] + q * vector_stride. Vector q feeds the non-finite
+ * accumulator seen[(first_seen + q) % 4]. */
+ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
+                            const int gathered, const ptrdiff_t *offsets,
+                            const FN(tree) *tree, ivec codes[N_VECTORS], fvec seen[4],
+                            const int first_seen)
+{
+    int g, q;
+    (void)index;
+    (void)gathered;
+    ENC_UNROLL
+    for (g = 0; g < N_VECTORS; g += V_GROUP) {
+        vmask right0[V_GROUP];
+        ivec node[V_GROUP];
+        ENC_UNROLL
+        for (q = 0; q < V_GROUP; q++) {
+            const fvec x = ENC_LOAD(rows + offsets[0] + (g + q) * vector_stride);
+            v_see(seen[(first_seen + g + q) % 4], x);
+            right0[q] = v_gt(x, tree->depth0);
+        }
+        ENC_UNROLL
+        for (q = 0; q < V_GROUP; q++) {
+            const fvec x = ENC_LOAD(rows + offsets[1] + (g + q) * vector_stride);
+            const fvec threshold =
+                v_select(right0[q], tree->depth1_left, tree->depth1_right);
+            v_see(seen[(first_seen + g + q) % 4], x);
+            node[q] = v_node2(right0[q], v_gt(x, threshold));
+        }
+        ENC_UNROLL
+        for (q = 0; q < V_GROUP; q++) {
+            const fvec x = ENC_LOAD(rows + offsets[2] + (g + q) * vector_stride);
+            v_see(seen[(first_seen + g + q) % 4], x);
+            node[q] = v_descend(node[q], v_gt(x, v_pick2(&tree->deep, node[q])));
+        }
+        ENC_UNROLL
+        for (q = 0; q < V_GROUP; q++) {
+            const fvec x = ENC_LOAD(rows + offsets[3] + (g + q) * vector_stride);
+            v_see(seen[(first_seen + g + q) % 4], x);
+            codes[g + q] = v_leaf(node[q], v_gt(x, v_pick3(&tree->deep, node[q])));
+        }
+    }
+}
+
+/* The packed bytes of codebooks c (low nibble) and c + 1 (if `has_high`)
+ * for one row block; `offsets` starts at codebook c. */
+ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
+                               const int gathered, const ptrdiff_t *offsets,
+                               const FN(tree) *low, const FN(tree) *high,
+                               const int has_high, fvec seen[4], uint8_t *out)
+{
+    ivec codes[N_VECTORS], high_codes[N_VECTORS];
+    int q;
+    FN(codes32)(rows, vector_stride, index, gathered, offsets, low, codes, seen, 0);
+    if (has_high) {
+        FN(codes32)(rows, vector_stride, index, gathered, offsets + AMM_TREE_DEPTH, high,
+                    high_codes, seen, N_VECTORS);
+        ENC_UNROLL
+        for (q = 0; q < N_VECTORS; q++) {
+            codes[q] = v_merge(codes[q], high_codes[q]);
+        }
+    }
+    FN(store)(out, codes);
+}
+
+ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered)
+{
+    /* Locals, not reads through `job`: the stores of codes could alias it,
+     * which would reload every field at every row block. */
+    const char *const rows = job->rows;
+    const ptrdiff_t row_block_stride = job->row_block_stride;
+    const ptrdiff_t n_row_blocks = job->n_row_blocks;
+    const ptrdiff_t n_codebooks = job->n_codebooks;
+    const ptrdiff_t *const split_offsets = job->split_offsets;
+    const real *const thresholds = (const real *)job->thresholds;
+    uint8_t *const out = job->out;
+    const ptrdiff_t out_stride = job->out_stride;
+    /* A constant when the rows are adjacent: then every load's address is
+     * a split column's plus an immediate. */
+    const ptrdiff_t vector_stride =
+        V_ROWS * (gathered ? job->row_stride : (ptrdiff_t)sizeof(real));
+#ifdef v_gather
+    const ENC_INDEX index = v_row_index(job->row_stride);
+#else
+    const ENC_INDEX index = 0;
+#endif
+    fvec seen[4] = {v_fzero(), v_fzero(), v_fzero(), v_fzero()};
+    ptrdiff_t c, row_block;
+    for (c = 0; c < n_codebooks; c += 2) {
+        const int has_high = c + 1 < n_codebooks;
+        const ptrdiff_t *offsets = split_offsets + c * AMM_TREE_DEPTH;
+        uint8_t *pair_out = out + (c / 2) * AMM_ROWS_PER_ROW_BLOCK;
+        FN(tree) low, high;
+        FN(load_tree)(&low, thresholds + c * AMM_TREE_DEPTH * AMM_TREE_WIDTH);
+        if (has_high) {
+            FN(load_tree)(&high, thresholds + (c + 1) * AMM_TREE_DEPTH * AMM_TREE_WIDTH);
+        } else {
+            high = low;
+        }
+        for (row_block = 0; row_block < n_row_blocks; row_block++) {
+            const char *block_rows = rows + row_block * row_block_stride;
+            uint8_t *block_out = pair_out + row_block * out_stride;
+            /* Two calls with a constant `has_high`, so that each is
+             * compiled without the test. */
+            if (has_high) {
+                FN(pair_bytes)(block_rows, vector_stride, index, gathered, offsets, &low,
+                               &high, 1, seen, block_out);
+            } else {
+                FN(pair_bytes)(block_rows, vector_stride, index, gathered, offsets, &low,
+                               &low, 0, seen, block_out);
+            }
+        }
+    }
+    return v_any_nan(v_add(v_add(seen[0], seen[1]), v_add(seen[2], seen[3])));
+}
+
+/* The column kernel of this ISA and dtype (amm_encode_columns_fn). */
+ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
+{
+#ifdef v_gather
+    if (job->row_stride != (ptrdiff_t)sizeof(real)) {
+        return FN(walk_columns)(job, 1);
+    }
+#endif
+    return FN(walk_columns)(job, 0);
+}
+
+/* The words of one dtype: the including file defines them afresh, and
+ * undefines the other words it defined per dtype. */
+#undef N_VECTORS
+#undef ENC_LOAD
+#undef ENC_INDEX
+#undef FN
+#undef real
+#undef fvec
+#undef ivec
+#undef vmask
+#undef V_ROWS
+#undef V_GROUP
