@@ -71,6 +71,7 @@ from bench_transform import SHAPES, at_level, cpu_model
 from threadpoolctl import threadpool_limits
 
 from sklearn_amm import MaddnessTransformer, _simd
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_packed
 from sklearn_amm._kernels._scan import scan_totals
 from sklearn_amm._layout import ROWS_PER_BLOCK, n_padded_codebooks, pad_tables
@@ -225,6 +226,7 @@ class OurCase:
             True,
             self.out,
             self.level,
+            openmp_max_threads(),
         )
 
     def encode_scan(self):

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _reference
 from ._encoding import thresholds_for_dtype
+from ._kernels._cpu import openmp_max_threads
 from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
 from ._layout import n_padded_codebooks
@@ -78,6 +79,7 @@ def aggregate_totals(packed, tables, n_samples, n_codebooks, average, level=None
         average,
         totals,
         active_level() if level is None else level,
+        openmp_max_threads(),
     )
     return totals
 
@@ -124,6 +126,7 @@ def aggregate_dequantized(
         shift,
         out,
         active_level() if level is None else level,
+        openmp_max_threads(),
     )
     return out
 
@@ -211,6 +214,7 @@ def aggregate_group_averages(packed, tables, n_samples, n_codebooks, level=None)
         True,
         roots,
         active_level() if level is None else level,
+        openmp_max_threads(),
     )
     return roots
 

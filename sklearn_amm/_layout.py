@@ -16,9 +16,9 @@ padding the averaging tree's definition already assumes.
 
 import numpy as np
 
+# The kernels' block of rows, defined once in their C (layout.h).
+from ._kernels._scan import ROWS_PER_BLOCK
 from ._reference import GROUP_SIZE, averaging_groups
-
-ROWS_PER_BLOCK = 32
 
 
 def n_padded_codebooks(n_codebooks):

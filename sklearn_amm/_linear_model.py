@@ -33,6 +33,7 @@ from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_
 from ._constraints import NumberInterval
 from ._fine_tuning import fine_tune
 from ._kernels._argmax import column_argmax
+from ._kernels._cpu import openmp_max_threads
 from ._doc_link import DocLinkMixin
 from ._persistence import VersionedStateMixin
 from ._tables import build_tables, leaf_weights
@@ -221,7 +222,7 @@ def _row_argmax(scores):
     if not scores.flags.f_contiguous or scores.dtype not in (np.float32, np.float64):
         return scores.argmax(axis=1)
     indices = np.empty(scores.shape[0], dtype=np.intp)
-    column_argmax(scores.T, indices)
+    column_argmax(scores.T, indices, openmp_max_threads())
     return indices
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from sklearn_amm._encoding import encode_packed_rows, thresholds_for_dtype
 from sklearn_amm._hash_tree import reachable_leaves
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._encode import encode_packed
 from sklearn_amm._kernels._scan import scan_dequantized
 from sklearn_amm._layout import pad_tables
@@ -82,6 +83,7 @@ class Scan(PreparedSuite):
             self.shift,
             self.out,
             self.level,
+            openmp_max_threads(),
         )
 
 
