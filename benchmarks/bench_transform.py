@@ -359,12 +359,8 @@ def threads_table(large):
 
 def at_level(level, function):
     """``function()`` with the kernels forced to SIMD level ``level`` (a name)."""
-    saved = _simd._ACTIVE_LEVEL
-    _simd._ACTIVE_LEVEL = _simd.LEVELS[level]
-    try:
+    with _simd.simd_level(level):
         return function()
-    finally:
-        _simd._ACTIVE_LEVEL = saved
 
 
 def levels_table():
