@@ -244,6 +244,8 @@ setup(
     ext_modules=cythonize(
         kernel_extensions(COMPILE_ARGS, LINK_ARGS),
         compiler_directives=CYTHON_DIRECTIVES,
+        # Translating the .pyx files is another half minute on one core.
+        nthreads=os.cpu_count() or 1,
     ),
     cmdclass={"build_clib": BuildCore, "build_ext": BuildExtensions},
     # Extensions (and the core's files) compile in parallel, also under
