@@ -7,6 +7,7 @@
 #if AMM_HAVE_X86_KERNELS
 
 #include <immintrin.h>
+#include <float.h>
 #include <string.h>
 
 #include "scan_root.h"
@@ -57,11 +58,9 @@
         memcpy(out, tail, rows * sizeof(type));                               \
     }
 
-/* u32 totals of rows 0-7, 8-15, 16-23, 24-31 to output m: as int32, or
- * de-quantized with `multiplier` (see output_multiplier). */
-SCAN_INLINE void write_scaled_avx2(const amm_scan_problem *problem, int m,
-                                   ptrdiff_t row, int rows, const __m256i *quad,
-                                   double multiplier)
+/* u32 totals of rows 0-7, 8-15, 16-23, 24-31 to output m (int32, float). */
+SCAN_INLINE void write32_avx2(const amm_scan_problem *problem, int m,
+                              ptrdiff_t row, int rows, const __m256i *quad)
 {
     double tail[32];
     int i;
@@ -76,11 +75,12 @@ SCAN_INLINE void write_scaled_avx2(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 32);
-        const __m256 scale = _mm256_set1_ps((float)multiplier);
+        const __m256 multiplier =
+            _mm256_set1_ps(((const float *)problem->multiplier)[m]);
         const __m256 shift = _mm256_set1_ps(((const float *)problem->shift)[m]);
         for (i = 0; i < 4; i++) {
             __m256 y = _mm256_cvtepi32_ps(quad[i]);
-            y = _mm256_add_ps(_mm256_mul_ps(y, scale), shift);
+            y = _mm256_add_ps(_mm256_mul_ps(y, multiplier), shift);
             _mm256_storeu_ps(dst + 8 * i, y);
         }
         FLUSH_TAIL(float);
@@ -88,14 +88,15 @@ SCAN_INLINE void write_scaled_avx2(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 32);
-        const __m256d scale = _mm256_set1_pd(multiplier);
+        const __m256d multiplier =
+            _mm256_set1_pd(((const double *)problem->multiplier)[m]);
         const __m256d shift =
             _mm256_set1_pd(((const double *)problem->shift)[m]);
         for (i = 0; i < 4; i++) {
             __m256d y0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(quad[i]));
             __m256d y1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(quad[i], 1));
-            y0 = _mm256_add_pd(_mm256_mul_pd(y0, scale), shift);
-            y1 = _mm256_add_pd(_mm256_mul_pd(y1, scale), shift);
+            y0 = _mm256_add_pd(_mm256_mul_pd(y0, multiplier), shift);
+            y1 = _mm256_add_pd(_mm256_mul_pd(y1, multiplier), shift);
             _mm256_storeu_pd(dst + 8 * i, y0);
             _mm256_storeu_pd(dst + 8 * i + 4, y1);
         }
@@ -103,12 +104,6 @@ SCAN_INLINE void write_scaled_avx2(const amm_scan_problem *problem, int m,
         break;
     }
     }
-}
-
-SCAN_INLINE void write32_avx2(const amm_scan_problem *problem, int m,
-                              ptrdiff_t row, int rows, const __m256i *quad)
-{
-    write_scaled_avx2(problem, m, row, rows, quad, output_multiplier(problem, m));
 }
 
 /* even/odd 16-bit totals (lane 0: rows 0-15, lane 1: rows 16-31) to u32 in
@@ -152,7 +147,7 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
 {
     double tail[32];
     __m256i q[4]; /* vector k: rows 8k..8k+7 */
-    double multiplier;
+    __m128i count;
     int k, shift_root;
     switch (problem->output) {
     case AMM_OUT_UINT8: {
@@ -183,14 +178,51 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
         q[2] = _mm256_shuffle_epi8(high, first);
         q[3] = _mm256_shuffle_epi8(high, second);
     }
-    multiplier = root_scale(problem, m, width, &shift_root);
-    if (shift_root) {
-        const __m128i count = _mm_cvtsi32_si128(shift_root);
+    switch (problem->output) {
+    case AMM_OUT_INT32: {
+        DESTINATION(int32_t, 32);
+        count = _mm_cvtsi32_si128(__builtin_ctz((unsigned)width));
         for (k = 0; k < 4; k++) {
-            q[k] = _mm256_sll_epi32(q[k], count);
+            const __m256i total = _mm256_sll_epi32(q[k], count);
+            _mm256_storeu_si256((__m256i *)(dst + 8 * k), total);
         }
+        FLUSH_TAIL(int32_t);
+        break;
     }
-    write_scaled_avx2(problem, m, row, rows, q, multiplier);
+    case AMM_OUT_FLOAT32: {
+        DESTINATION(float, 32);
+        const __m256 multiplier = _mm256_set1_ps((float)root_multiplier(
+            ((const float *)problem->multiplier)[m], width, FLT_MAX, &shift_root));
+        const __m256 shift = _mm256_set1_ps(((const float *)problem->shift)[m]);
+        count = _mm_cvtsi32_si128(shift_root);
+        for (k = 0; k < 4; k++) {
+            const __m256i total = shift_root ? _mm256_sll_epi32(q[k], count) : q[k];
+            __m256 y = _mm256_cvtepi32_ps(total);
+            y = _mm256_add_ps(_mm256_mul_ps(y, multiplier), shift);
+            _mm256_storeu_ps(dst + 8 * k, y);
+        }
+        FLUSH_TAIL(float);
+        break;
+    }
+    case AMM_OUT_FLOAT64: {
+        DESTINATION(double, 32);
+        const __m256d multiplier = _mm256_set1_pd(root_multiplier(
+            ((const double *)problem->multiplier)[m], width, DBL_MAX, &shift_root));
+        const __m256d shift = _mm256_set1_pd(((const double *)problem->shift)[m]);
+        count = _mm_cvtsi32_si128(shift_root);
+        for (k = 0; k < 4; k++) {
+            const __m256i y = shift_root ? _mm256_sll_epi32(q[k], count) : q[k];
+            __m256d y0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(y));
+            __m256d y1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(y, 1));
+            y0 = _mm256_add_pd(_mm256_mul_pd(y0, multiplier), shift);
+            y1 = _mm256_add_pd(_mm256_mul_pd(y1, multiplier), shift);
+            _mm256_storeu_pd(dst + 8 * k, y0);
+            _mm256_storeu_pd(dst + 8 * k + 4, y1);
+        }
+        FLUSH_TAIL(double);
+        break;
+    }
+    }
 }
 
 #include "scan_simd.h"
@@ -234,11 +266,9 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
 #define v_words(x) _mm_set1_epi16((short)(x))
 #define v_zero() _mm_setzero_si128()
 
-/* u32 totals of rows 0-3, 4-7, 8-11, 12-15 to output m: as int32, or
- * de-quantized with `multiplier` (see output_multiplier). */
-SCAN_INLINE void write_scaled_ssse3(const amm_scan_problem *problem, int m,
-                                    ptrdiff_t row, int rows, const __m128i *quad,
-                                    double multiplier)
+/* u32 totals of rows 0-3, 4-7, 8-11, 12-15 to output m (int32, float). */
+SCAN_INLINE void write32_ssse3(const amm_scan_problem *problem, int m,
+                               ptrdiff_t row, int rows, const __m128i *quad)
 {
     double tail[16];
     int i;
@@ -253,11 +283,11 @@ SCAN_INLINE void write_scaled_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 16);
-        const __m128 scale = _mm_set1_ps((float)multiplier);
+        const __m128 multiplier = _mm_set1_ps(((const float *)problem->multiplier)[m]);
         const __m128 shift = _mm_set1_ps(((const float *)problem->shift)[m]);
         for (i = 0; i < 4; i++) {
             __m128 y = _mm_cvtepi32_ps(quad[i]);
-            y = _mm_add_ps(_mm_mul_ps(y, scale), shift);
+            y = _mm_add_ps(_mm_mul_ps(y, multiplier), shift);
             _mm_storeu_ps(dst + 4 * i, y);
         }
         FLUSH_TAIL(float);
@@ -265,13 +295,13 @@ SCAN_INLINE void write_scaled_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 16);
-        const __m128d scale = _mm_set1_pd(multiplier);
+        const __m128d multiplier = _mm_set1_pd(((const double *)problem->multiplier)[m]);
         const __m128d shift = _mm_set1_pd(((const double *)problem->shift)[m]);
         for (i = 0; i < 4; i++) {
             __m128d y0 = _mm_cvtepi32_pd(quad[i]);
             __m128d y1 = _mm_cvtepi32_pd(_mm_shuffle_epi32(quad[i], 0xEE));
-            y0 = _mm_add_pd(_mm_mul_pd(y0, scale), shift);
-            y1 = _mm_add_pd(_mm_mul_pd(y1, scale), shift);
+            y0 = _mm_add_pd(_mm_mul_pd(y0, multiplier), shift);
+            y1 = _mm_add_pd(_mm_mul_pd(y1, multiplier), shift);
             _mm_storeu_pd(dst + 4 * i, y0);
             _mm_storeu_pd(dst + 4 * i + 2, y1);
         }
@@ -279,12 +309,6 @@ SCAN_INLINE void write_scaled_ssse3(const amm_scan_problem *problem, int m,
         break;
     }
     }
-}
-
-SCAN_INLINE void write32_ssse3(const amm_scan_problem *problem, int m,
-                               ptrdiff_t row, int rows, const __m128i *quad)
-{
-    write_scaled_ssse3(problem, m, row, rows, quad, output_multiplier(problem, m));
 }
 
 SCAN_INLINE void widen_ssse3(__m128i even, __m128i odd, __m128i *quad)
@@ -321,7 +345,7 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
 {
     double tail[16];
     __m128i q[4]; /* vector k: rows 4k..4k+3 */
-    double multiplier;
+    __m128i count;
     int k, shift_root;
     switch (problem->output) {
     case AMM_OUT_UINT8: {
@@ -340,14 +364,49 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
     q[1] = _mm_shuffle_epi8(root, DWORD_MASK_128(1));
     q[2] = _mm_shuffle_epi8(root, DWORD_MASK_128(2));
     q[3] = _mm_shuffle_epi8(root, DWORD_MASK_128(3));
-    multiplier = root_scale(problem, m, width, &shift_root);
-    if (shift_root) {
-        const __m128i count = _mm_cvtsi32_si128(shift_root);
+    switch (problem->output) {
+    case AMM_OUT_INT32: {
+        DESTINATION(int32_t, 16);
+        count = _mm_cvtsi32_si128(__builtin_ctz((unsigned)width));
         for (k = 0; k < 4; k++) {
-            q[k] = _mm_sll_epi32(q[k], count);
+            _mm_storeu_si128((__m128i *)(dst + 4 * k), _mm_sll_epi32(q[k], count));
         }
+        FLUSH_TAIL(int32_t);
+        break;
     }
-    write_scaled_ssse3(problem, m, row, rows, q, multiplier);
+    case AMM_OUT_FLOAT32: {
+        DESTINATION(float, 16);
+        const __m128 multiplier = _mm_set1_ps((float)root_multiplier(
+            ((const float *)problem->multiplier)[m], width, FLT_MAX, &shift_root));
+        const __m128 shift = _mm_set1_ps(((const float *)problem->shift)[m]);
+        count = _mm_cvtsi32_si128(shift_root);
+        for (k = 0; k < 4; k++) {
+            __m128 y = _mm_cvtepi32_ps(shift_root ? _mm_sll_epi32(q[k], count) : q[k]);
+            y = _mm_add_ps(_mm_mul_ps(y, multiplier), shift);
+            _mm_storeu_ps(dst + 4 * k, y);
+        }
+        FLUSH_TAIL(float);
+        break;
+    }
+    case AMM_OUT_FLOAT64: {
+        DESTINATION(double, 16);
+        const __m128d multiplier = _mm_set1_pd(root_multiplier(
+            ((const double *)problem->multiplier)[m], width, DBL_MAX, &shift_root));
+        const __m128d shift = _mm_set1_pd(((const double *)problem->shift)[m]);
+        count = _mm_cvtsi32_si128(shift_root);
+        for (k = 0; k < 4; k++) {
+            const __m128i y = shift_root ? _mm_sll_epi32(q[k], count) : q[k];
+            __m128d y0 = _mm_cvtepi32_pd(y);
+            __m128d y1 = _mm_cvtepi32_pd(_mm_shuffle_epi32(y, 0xEE));
+            y0 = _mm_add_pd(_mm_mul_pd(y0, multiplier), shift);
+            y1 = _mm_add_pd(_mm_mul_pd(y1, multiplier), shift);
+            _mm_storeu_pd(dst + 4 * k, y0);
+            _mm_storeu_pd(dst + 4 * k + 2, y1);
+        }
+        FLUSH_TAIL(double);
+        break;
+    }
+    }
 }
 
 #include "scan_simd.h"
