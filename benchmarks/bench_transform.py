@@ -61,6 +61,7 @@ from sklearn_amm._aggregation import (
     aggregate_totals,
 )
 from sklearn_amm._encoding import encode_packed_rows, thresholds_for_dtype
+from sklearn_amm._kernels._cpu import openmp_max_threads
 from sklearn_amm._kernels._scan import scan_dequantized, scan_totals
 from sklearn_amm._layout import pack_codes, pad_tables
 
@@ -222,7 +223,8 @@ def scan_table():
             "uint16 totals": (
                 totals,
                 lambda level: scan_totals(
-                    packed, tables, n_samples, n_codebooks, True, totals, level
+                    packed, tables, n_samples, n_codebooks, True, totals, level,
+                    openmp_max_threads(),
                 ),
             ),
             "float32 fused": (
@@ -237,6 +239,7 @@ def scan_table():
                     ones,
                     floats,
                     level,
+                    openmp_max_threads(),
                 ),
             ),
         }
@@ -245,7 +248,8 @@ def scan_table():
             runs["uint8 group avg"] = (
                 roots,
                 lambda level: scan_totals(
-                    packed, tables, n_samples, n_codebooks, True, roots, level
+                    packed, tables, n_samples, n_codebooks, True, roots, level,
+                    openmp_max_threads(),
                 ),
             )
         for label, (out, run) in runs.items():
@@ -355,12 +359,8 @@ def threads_table(large):
 
 def at_level(level, function):
     """``function()`` with the kernels forced to SIMD level ``level`` (a name)."""
-    saved = _simd._ACTIVE_LEVEL
-    _simd._ACTIVE_LEVEL = _simd.LEVELS[level]
-    try:
+    with _simd.simd_level(level):
         return function()
-    finally:
-        _simd._ACTIVE_LEVEL = saved
 
 
 def levels_table():

@@ -228,6 +228,7 @@ class OurCase:
             True,
             self.out,
             self.level,
+            openmp_max_threads(),
         )
 
     def encode_scan(self):

@@ -30,6 +30,7 @@ never exist at once. It is what ``transform`` runs on quantized tables.
 import numpy as np
 
 from ._encoding import run_encoder
+from ._kernels._cpu import openmp_max_threads
 from ._kernels._encode import encode_scan_dequantized
 from ._kernels._scan import MAX_UINT16_CODEBOOKS, scan_dequantized, scan_totals
 from ._layout import GROUP_SIZE, n_padded_codebooks
@@ -78,9 +79,11 @@ def _run_scan(kernel, inputs, out, level):
 
     ``inputs`` are the kernel's arguments before ``out``: the packed codes,
     the padded tables, the row and codebook counts, the choice of averaging
-    and, for de-quantized floats, the multipliers and shifts.
+    and, for de-quantized floats, the multipliers and shifts. The kernel
+    runs on as many threads as an OpenMP region would use now (threadpoolctl
+    limits included).
     """
-    kernel(*inputs, out, active_level() if level is None else level)
+    kernel(*inputs, out, active_level() if level is None else level, openmp_max_threads())
     return out
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._kernels._argmax import column_argmax
+from ._kernels._cpu import openmp_max_threads
 
 
 def labels_from_scores(classes, scores):
@@ -26,5 +27,5 @@ def row_argmax(scores):
     if not scores.flags.f_contiguous or scores.dtype not in (np.float32, np.float64):
         return scores.argmax(axis=1)
     indices = np.empty(scores.shape[0], dtype=np.intp)
-    column_argmax(scores.T, indices)
+    column_argmax(scores.T, indices, openmp_max_threads())
     return indices

@@ -20,7 +20,8 @@ import operator
 
 import numpy as np
 
-ROWS_PER_BLOCK = 32
+# The kernels' block of rows, defined once in their C (layout.h).
+from ._kernels._scan import ROWS_PER_BLOCK
 
 # Codebooks averaged together in uint8 before their averages are added in a
 # wider integer: the authors' choice, which keeps the rounding noise of the

@@ -9,8 +9,6 @@ promises, for every estimator, memory order, dtype and SIMD level.
   rows, which check every value as scikit-learn does).
 """
 
-import contextlib
-
 import numpy as np
 import pytest
 from sklearn import config_context
@@ -35,17 +33,6 @@ from cv_timings import fixed_timings
 N_FEATURES = 12
 LEVELS = _simd.available_levels()
 VALUES = {"nan": np.nan, "inf": np.inf, "-inf": -np.inf}
-
-
-@contextlib.contextmanager
-def forced_level(name):
-    """Run the estimators' kernels at level ``name`` (as SKLEARN_AMM_SIMD does)."""
-    saved = _simd._ACTIVE_LEVEL
-    _simd._ACTIVE_LEVEL = _simd.LEVELS[name]
-    try:
-        yield
-    finally:
-        _simd._ACTIVE_LEVEL = saved
 
 
 def _data():
@@ -145,7 +132,7 @@ def test_split_column_raises_by_default(name, value, dtype, order):
     if _outside_domain(name, value):
         message = "smaller than -skewedness"
     for level in LEVELS:
-        with forced_level(level):
+        with _simd.simd_level(level):
             for method in methods:
                 with pytest.raises(ValueError, match=message):
                     getattr(estimator, method)(X)
@@ -176,7 +163,7 @@ def test_split_column_under_assume_finite_is_defined(name, value, dtype, order):
     for method in methods:
         results = []
         for level in LEVELS:
-            with forced_level(level), config_context(assume_finite=True):
+            with _simd.simd_level(level), config_context(assume_finite=True):
                 result = np.asarray(getattr(estimator, method)(X_bad))
                 if has_stand_in:
                     expected = np.asarray(getattr(estimator, method)(X_same))
@@ -210,7 +197,7 @@ def test_unread_column(name, value, dtype, order, assume_finite):
     X_bad = X.copy(order="K")
     X_bad[:, unread] = VALUES[value]
     for level in LEVELS:
-        with forced_level(level), config_context(assume_finite=assume_finite):
+        with _simd.simd_level(level), config_context(assume_finite=assume_finite):
             for method in methods:
                 if _outside_domain(name, value):
                     with pytest.raises(ValueError, match="smaller than -skewedness"):

@@ -249,7 +249,7 @@ for n_codebooks in (5, 24):  # one averaging group, and two
 
 @pytest.mark.parametrize("saved_under", _simd.available_levels())
 def test_saved_under_one_simd_level_identical_under_every_other(
-    tmp_path, monkeypatch, saved_under
+    tmp_path, saved_under
 ):
     # Saved by a process with SKLEARN_AMM_SIMD=saved_under, loaded here with
     # every other level forced (the level is read at each call).
@@ -259,10 +259,11 @@ def test_saved_under_one_simd_level_identical_under_every_other(
         with open(tmp_path / f"model_{n_codebooks}.pkl", "rb") as f:
             amm = pickle.load(f)
         for level in _simd.available_levels():
-            monkeypatch.setattr(_simd, "_ACTIVE_LEVEL", _simd.LEVELS[level])
             for dtype in ("float32", "float64"):
                 expected = np.load(tmp_path / f"Y_{n_codebooks}_{dtype}.npy")
-                np.testing.assert_array_equal(amm.transform(X.astype(dtype)), expected)
+                with _simd.simd_level(level):
+                    Y_hat = amm.transform(X.astype(dtype))
+                np.testing.assert_array_equal(Y_hat, expected)
 
 
 # argv: the saved estimator, the rows, where to save the output.

@@ -175,17 +175,6 @@ def layout(X, name):
         yield view
 
 
-@contextlib.contextmanager
-def forced_level(level):
-    """Run the estimators' kernels at ``level`` (``SKLEARN_AMM_SIMD`` at import)."""
-    saved = _simd._ACTIVE_LEVEL
-    _simd._ACTIVE_LEVEL = level
-    try:
-        yield
-    finally:
-        _simd._ACTIVE_LEVEL = saved
-
-
 def _split_values_nonfinite(X, split_dims):
     """Whether a value of a split column of X is NaN or infinite."""
     return not np.isfinite(X[:, np.unique(split_dims)]).all()
@@ -457,7 +446,7 @@ def test_transform_is_the_reference_composition(
             with np.errstate(invalid="ignore"):
                 amm.transform(X_new)
         return
-    with forced_level(level), np.errstate(over="ignore"):
+    with _simd.simd_level(_simd.level_name(level)), np.errstate(over="ignore"):
         Y_hat = amm.transform(X_new)
     assert Y_hat.shape == (X.shape[0], weights.shape[1]) and Y_hat.dtype == dtype
     codes = _reference.encode(X_new, amm.split_dims_, amm.split_thresholds_)

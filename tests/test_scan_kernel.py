@@ -182,7 +182,7 @@ def test_group_averages_need_one_group():
     packed, tables = pack_codes(codes), pad_tables(luts)
     out = np.empty((2, 40), np.uint8)
     with pytest.raises(ValueError, match="average=True"):
-        _scan.scan_totals(packed, tables, 40, 16, False, out, _simd.active_level())
+        _scan.scan_totals(packed, tables, 40, 16, False, out, _simd.active_level(), 1)
 
 
 @pytest.mark.parametrize("level", LEVELS, ids=LEVEL_IDS)
@@ -232,7 +232,7 @@ def test_writes_no_row_past_n_samples(level):
             out = buffer[:, :n_samples]
             if np.issubdtype(dtype, np.integer):
                 _scan.scan_totals(
-                    packed, tables, n_samples, n_codebooks, True, out, level
+                    packed, tables, n_samples, n_codebooks, True, out, level, 1
                 )
                 np.testing.assert_array_equal(out.T, expected)
             else:
@@ -247,6 +247,7 @@ def test_writes_no_row_past_n_samples(level):
                     zeros,
                     out,
                     level,
+                    1,
                 )
                 np.testing.assert_array_equal(out.T, expected.astype(dtype))
             assert np.all(buffer[:, n_samples:] == 77)
@@ -284,21 +285,21 @@ def test_rejects_inconsistent_shapes():
     out = np.empty((2, 40), np.uint16)
     level = _simd.active_level()
     with pytest.raises(ValueError, match="codes must have shape"):
-        _scan.scan_totals(packed, tables, 70, 5, True, out, level)
+        _scan.scan_totals(packed, tables, 70, 5, True, out, level, 1)
     with pytest.raises(ValueError, match="codes must have shape"):
-        _scan.scan_totals(packed, tables, 40, 9, True, out, level)
+        _scan.scan_totals(packed, tables, 40, 9, True, out, level, 1)
     with pytest.raises(ValueError, match="tables must have shape"):
         _scan.scan_totals(
-            packed, np.ascontiguousarray(tables[:, :6]), 40, 5, True, out, level
+            packed, np.ascontiguousarray(tables[:, :6]), 40, 5, True, out, level, 1
         )
     with pytest.raises(ValueError, match="out must have shape"):
-        _scan.scan_totals(packed, tables, 40, 5, True, out[:1], level)
+        _scan.scan_totals(packed, tables, 40, 5, True, out[:1], level, 1)
     with pytest.raises(ValueError, match="out must have contiguous rows"):
         _scan.scan_totals(
-            packed, tables, 40, 5, True, np.empty((40, 2), np.uint16).T, level
+            packed, tables, 40, 5, True, np.empty((40, 2), np.uint16).T, level, 1
         )
     with pytest.raises(ValueError, match="n_codebooks must be >= 1"):
-        _scan.scan_totals(packed, tables, 40, 0, True, out, level)
+        _scan.scan_totals(packed, tables, 40, 0, True, out, level, 1)
     ones = np.ones(3, np.float32)
     with pytest.raises(ValueError, match="multiplier and shift"):
         _scan.scan_dequantized(
@@ -311,11 +312,12 @@ def test_rejects_inconsistent_shapes():
             ones,
             np.empty((2, 40), np.float32),
             level,
+            1,
         )
     codes, luts = make_problem(40, 257, 2, seed=8)
     with pytest.raises(ValueError, match="uint16 totals need at most 256"):
         _scan.scan_totals(
-            pack_codes(codes), pad_tables(luts), 40, 257, True, out, level
+            pack_codes(codes), pad_tables(luts), 40, 257, True, out, level, 1
         )
 
 

@@ -70,6 +70,43 @@ def test_choose_level():
         assert _simd._choose_level("avx1024") == best
 
 
+@pytest.mark.parametrize("name", _simd.available_levels())
+def test_simd_level_sets_and_restores_the_active_level(name):
+    before = _simd.active_level()
+    with _simd.simd_level(name):
+        assert _simd.active_level() == _simd.LEVELS[name]
+        # Nested blocks restore the enclosing block's level.
+        with _simd.simd_level("scalar"):
+            assert _simd.active_level() == _simd.LEVELS["scalar"]
+        assert _simd.active_level() == _simd.LEVELS[name]
+    assert _simd.active_level() == before
+
+
+def test_simd_level_restores_on_exception():
+    before = _simd.active_level()
+    with pytest.raises(KeyError, match="raised inside"):
+        with _simd.simd_level("scalar"):
+            assert _simd.active_level() == _simd.LEVELS["scalar"]
+            raise KeyError("raised inside")
+    assert _simd.active_level() == before
+
+
+def test_simd_level_rejects_unknown_and_unavailable_levels():
+    before = _simd.active_level()
+    with pytest.raises(ValueError, match="'avx1024' is not a SIMD level; valid values are"):
+        with _simd.simd_level("avx1024"):
+            pass
+    unsupported = _unsupported_level_name()
+    with pytest.raises(ValueError, match=f"{unsupported!r} is not supported by this CPU"):
+        with _simd.simd_level(unsupported):
+            pass
+    # Names are exact, unlike the environment variable's.
+    with pytest.raises(ValueError, match="not a SIMD level"):
+        with _simd.simd_level("SCALAR"):
+            pass
+    assert _simd.active_level() == before
+
+
 def test_environment_forces_scalar():
     result = _python(
         "import sklearn_amm; from sklearn_amm import _simd; "

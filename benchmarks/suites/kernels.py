@@ -85,6 +85,7 @@ class Scan(PreparedSuite):
             self.shift,
             self.out,
             self.level,
+            openmp_max_threads(),
         )
 
 

@@ -26,7 +26,7 @@ cdef enum:
     CHUNK_ROWS = 1024
 
 
-def column_argmax(const floating[:, ::1] scores_t, intp_t[::1] out):
+def column_argmax(const floating[:, ::1] scores_t, intp_t[::1] out, int n_threads):
     """Write ``scores_t.argmax(axis=0)`` into ``out``.
 
     Parameters
@@ -34,6 +34,8 @@ def column_argmax(const floating[:, ::1] scores_t, intp_t[::1] out):
     scores_t : ndarray of shape (n_outputs, n_samples), dtype={np.float32, np.float64}
         C-contiguous; at least one output.
     out : ndarray of shape (n_samples,), dtype=np.intp
+    n_threads : int
+        OpenMP threads to run on; any number gives the same result.
     """
     cdef Py_ssize_t n_outputs = scores_t.shape[0]
     cdef Py_ssize_t n_samples = scores_t.shape[1]
@@ -43,8 +45,9 @@ def column_argmax(const floating[:, ::1] scores_t, intp_t[::1] out):
         raise ValueError(f"out must have {n_samples} entries, got {out.shape[0]}")
     cdef Py_ssize_t n_chunks = (n_samples + CHUNK_ROWS - 1) // CHUNK_ROWS
     cdef Py_ssize_t chunk
+    cdef int team = max(n_threads, 1)
     with nogil:
-        for chunk in prange(n_chunks, schedule="static"):
+        for chunk in prange(n_chunks, schedule="static", num_threads=team):
             _chunk_argmax(scores_t, out, chunk * CHUNK_ROWS,
                           min((chunk + 1) * CHUNK_ROWS, n_samples))
 

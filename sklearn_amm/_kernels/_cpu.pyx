@@ -4,17 +4,17 @@ The Python side (:mod:`sklearn_amm._simd`) turns these into level names and
 picks the active level.
 """
 
-cdef extern from "cpu_features.h":
-    int AMM_SCALAR
-    int AMM_SSSE3
-    int AMM_AVX2
-    int AMM_NEON
-    int AMM_AVX512
-    int AMM_N_LEVELS
-    int amm_cpu_supports(int level) nogil
-    int amm_cpu_has_avx512_vbmi() nogil
-    int amm_openmp_enabled() nogil
-    int amm_openmp_max_threads() nogil
+from sklearn_amm._kernels._c_cpu cimport (
+    AMM_AVX2,
+    AMM_AVX512,
+    AMM_N_LEVELS,
+    AMM_NEON,
+    AMM_SCALAR,
+    AMM_SSSE3,
+    amm_cpu_supports,
+    amm_openmp_enabled,
+    amm_openmp_max_threads,
+)
 
 SCALAR = AMM_SCALAR
 SSSE3 = AMM_SSSE3
@@ -38,11 +38,6 @@ def supported_levels():
 
 # Capability order of the levels; NEON and the x86 levels never coexist.
 _RANK = [AMM_SCALAR, AMM_SSSE3, AMM_AVX2, AMM_AVX512, AMM_NEON]
-
-
-def has_avx512_vbmi():
-    """Whether the CPU has AVX-512 VBMI on top of the AVX-512 level."""
-    return bool(amm_cpu_has_avx512_vbmi())
 
 
 def openmp_enabled():

@@ -33,6 +33,19 @@ from ._c_encode cimport (
     amm_encode_scratch_bytes,
     amm_unpack_row_blocks,
 )
+# The fused encode and scan fills a scan problem of its own.
+from ._c_cpu cimport amm_cpu_supports
+from ._c_scan cimport (
+    AMM_OUT_FLOAT32,
+    AMM_OUT_FLOAT64,
+    AMM_SCAN_AVERAGE,
+    AMM_SCAN_SUM,
+    amm_scan_blocks,
+    amm_scan_n_padded,
+    amm_scan_problem,
+    check_dequantization,
+    check_scan_buffers,
+)
 
 import numpy as np
 
@@ -49,38 +62,6 @@ ctypedef cnp.uint8_t uint8_t
 ctypedef fused out_floating:
     float
     double
-
-
-# Declarations of the scan (scan.h) and of the CPU features
-# (cpu_features.h), which the fused encode and scan calls.
-cdef extern from "cpu_features.h" nogil:
-    int amm_cpu_supports(int level)
-
-
-cdef extern from "scan.h" nogil:
-    enum:
-        AMM_SCAN_SUM
-        AMM_SCAN_AVERAGE
-        AMM_OUT_FLOAT32
-        AMM_OUT_FLOAT64
-
-    ctypedef struct amm_scan_problem:
-        const uint8_t *codes
-        const uint8_t *tables
-        ptrdiff_t n_samples
-        int n_codebooks
-        int n_padded
-        int n_outputs
-        int mode
-        int output
-        void *out
-        ptrdiff_t out_stride
-        const void *multiplier
-        const void *shift
-
-    int amm_scan_n_padded(int n_codebooks)
-    void amm_scan_blocks(const amm_scan_problem *problem, ptrdiff_t block_begin,
-                         ptrdiff_t block_end, int level)
 
 
 # Bytes of packed codes one parallel task writes, at most. A task walks its
@@ -288,27 +269,13 @@ cdef int _check_scan_buffers(
     out_floating[:, :] out,
 ) except -1:
     """Raise ValueError on any shape the fused scan would read or write
-    out of bounds with (``_scan._check_shapes`` for the separate scan)."""
+    out of bounds with (the checks the separate scan makes too)."""
     if n_codebooks < 1:
         raise ValueError(f"split_dims must hold at least one codebook, got {n_codebooks}")
     cdef int n_padded = amm_scan_n_padded(<int> n_codebooks)
-    if tables.shape[1] != n_padded or tables.shape[2] != 16:
-        raise ValueError(
-            f"tables must have shape (n_outputs, {n_padded}, 16), got "
-            f"({tables.shape[0]}, {tables.shape[1]}, {tables.shape[2]})"
-        )
-    if out.shape[0] != tables.shape[0] or out.shape[1] != n_samples:
-        raise ValueError(
-            f"out must have shape ({tables.shape[0]}, {n_samples}), got "
-            f"({out.shape[0]}, {out.shape[1]})"
-        )
-    if out.strides[1] != sizeof(out_floating) and n_samples > 1:
-        raise ValueError("out must have contiguous rows (out.strides[1] == itemsize)")
-    if multiplier.shape[0] != tables.shape[0] or shift.shape[0] != tables.shape[0]:
-        raise ValueError(
-            f"multiplier and shift must have shape ({tables.shape[0]},), got "
-            f"({multiplier.shape[0]},) and ({shift.shape[0]},)"
-        )
+    check_scan_buffers(tables.shape, n_padded, out.shape, out.strides[1],
+                       sizeof(out_floating), n_samples)
+    check_dequantization(multiplier.shape[0], shift.shape[0], out.shape[0])
     return 0
 
 

@@ -12,38 +12,23 @@ from cython cimport floating
 from cython.parallel cimport prange
 from libc.stdint cimport int32_t, uint8_t, uint16_t
 
-cdef extern from "scan.h":
-    int AMM_SCAN_ROWS_PER_BLOCK
-    int AMM_SCAN_MAX_U16_CODEBOOKS
-    int AMM_SCAN_SUM
-    int AMM_SCAN_AVERAGE
-    int AMM_OUT_UINT16
-    int AMM_OUT_INT32
-    int AMM_OUT_FLOAT32
-    int AMM_OUT_FLOAT64
-    int AMM_OUT_UINT8
-
-    ctypedef struct amm_scan_problem:
-        const uint8_t *codes
-        const uint8_t *tables
-        Py_ssize_t n_samples
-        int n_codebooks
-        int n_padded
-        int n_outputs
-        int mode
-        int output
-        void *out
-        Py_ssize_t out_stride
-        const void *multiplier
-        const void *shift
-
-    int amm_scan_n_padded(int n_codebooks) nogil
-    Py_ssize_t amm_scan_chunk_blocks(int n_padded) nogil
-    void amm_scan_blocks(const amm_scan_problem *problem, Py_ssize_t block_begin,
-                         Py_ssize_t block_end, int level) nogil
-
-cdef extern from "cpu_features.h":
-    int amm_openmp_max_threads() nogil
+from sklearn_amm._kernels._c_scan cimport (
+    AMM_OUT_FLOAT32,
+    AMM_OUT_FLOAT64,
+    AMM_OUT_INT32,
+    AMM_OUT_UINT8,
+    AMM_OUT_UINT16,
+    AMM_ROWS_PER_BLOCK,
+    AMM_SCAN_AVERAGE,
+    AMM_SCAN_MAX_U16_CODEBOOKS,
+    AMM_SCAN_SUM,
+    amm_scan_blocks,
+    amm_scan_chunk_blocks,
+    amm_scan_n_padded,
+    amm_scan_problem,
+    check_dequantization,
+    check_scan_buffers,
+)
 
 ctypedef fused totals_t:
     uint8_t
@@ -57,7 +42,7 @@ ctypedef fused totals_t:
 cdef enum:
     MIN_STEPS_PER_THREAD = 1 << 15
 
-ROWS_PER_BLOCK = AMM_SCAN_ROWS_PER_BLOCK
+ROWS_PER_BLOCK = AMM_ROWS_PER_BLOCK
 MAX_UINT16_CODEBOOKS = AMM_SCAN_MAX_U16_CODEBOOKS
 
 
@@ -69,7 +54,7 @@ def n_padded_codebooks(int n_codebooks):
 def chunk_rows(int n_codebooks):
     """Rows of the kernels' cache chunks (row blocks scanned together per tile)."""
     cdef Py_ssize_t blocks = amm_scan_chunk_blocks(amm_scan_n_padded(n_codebooks))
-    return blocks * AMM_SCAN_ROWS_PER_BLOCK
+    return blocks * AMM_ROWS_PER_BLOCK
 
 
 def scan_totals(
@@ -80,6 +65,7 @@ def scan_totals(
     bint average,
     totals_t[:, :] out,
     int level,
+    int n_threads,
 ):
     """Write the integer totals of every row and output into ``out``.
 
@@ -105,6 +91,9 @@ def scan_totals(
         the authors' kernel writes it.
     level : int
         SIMD level (``_simd``), one this CPU supports.
+    n_threads : int
+        Most OpenMP threads to run on (fewer for little work); any number
+        gives the same bits.
     """
     cdef int output
     if totals_t is uint8_t:
@@ -124,11 +113,12 @@ def scan_totals(
             f"uint16 totals need at most {AMM_SCAN_MAX_U16_CODEBOOKS} padded "
             f"codebooks, got {tables.shape[1]}: use int32"
         )
-    _check_shapes(codes, tables, n_samples, n_codebooks, out.shape[0], out.shape[1])
-    _check_rows_contiguous(out.strides[1], sizeof(totals_t), out.shape[1])
+    cdef int n_padded = _check_codes(codes, n_samples, n_codebooks)
+    check_scan_buffers(tables.shape, n_padded, out.shape, out.strides[1],
+                       sizeof(totals_t), n_samples)
     _scan(codes, tables, n_samples, n_codebooks, average, output,
           &out[0, 0] if out.shape[0] > 0 and out.shape[1] > 0 else NULL,
-          out.strides[0] // sizeof(totals_t), NULL, NULL, level)
+          out.strides[0] // sizeof(totals_t), NULL, NULL, level, n_threads)
 
 
 def scan_dequantized(
@@ -141,6 +131,7 @@ def scan_dequantized(
     const floating[::1] shift,
     floating[:, :] out,
     int level,
+    int n_threads,
 ):
     """Write ``float(total) * multiplier[m] + shift[m]`` for every row and output.
 
@@ -149,7 +140,7 @@ def scan_dequantized(
 
     Parameters
     ----------
-    codes, tables, n_samples, n_codebooks, average, level
+    codes, tables, n_samples, n_codebooks, average, level, n_threads
         As in :func:`scan_totals`.
     multiplier, shift : ndarray of shape (n_outputs,), dtype=out.dtype
         Per-output de-quantization constants.
@@ -157,61 +148,39 @@ def scan_dequantized(
         Output; each row contiguous, any distance between rows.
     """
     cdef int output = AMM_OUT_FLOAT32 if floating is float else AMM_OUT_FLOAT64
-    _check_shapes(codes, tables, n_samples, n_codebooks, out.shape[0], out.shape[1])
-    _check_rows_contiguous(out.strides[1], sizeof(floating), out.shape[1])
-    if multiplier.shape[0] != out.shape[0] or shift.shape[0] != out.shape[0]:
-        raise ValueError(
-            f"multiplier and shift must have shape ({out.shape[0]},), got "
-            f"({multiplier.shape[0]},) and ({shift.shape[0]},)"
-        )
+    cdef int n_padded = _check_codes(codes, n_samples, n_codebooks)
+    check_scan_buffers(tables.shape, n_padded, out.shape, out.strides[1],
+                       sizeof(floating), n_samples)
+    check_dequantization(multiplier.shape[0], shift.shape[0], out.shape[0])
     if out.shape[0] == 0 or out.shape[1] == 0:
         return
     _scan(codes, tables, n_samples, n_codebooks, average, output, &out[0, 0],
-          out.strides[0] // sizeof(floating), &multiplier[0], &shift[0], level)
+          out.strides[0] // sizeof(floating), &multiplier[0], &shift[0], level,
+          n_threads)
 
 
-cdef _check_rows_contiguous(
-    Py_ssize_t stride, Py_ssize_t itemsize, Py_ssize_t n_samples
-):
-    if stride != itemsize and n_samples > 1:
-        raise ValueError("out must have contiguous rows (out.strides[1] == itemsize)")
-
-
-cdef _check_shapes(
-    const uint8_t[:, :, ::1] codes,
-    const uint8_t[:, :, ::1] tables,
-    Py_ssize_t n_samples,
-    int n_codebooks,
-    Py_ssize_t out_rows,
-    Py_ssize_t out_cols,
-):
-    # Cheap checks only, but a mismatch here would read or write out of bounds.
+cdef int _check_codes(
+    const uint8_t[:, :, ::1] codes, Py_ssize_t n_samples, int n_codebooks
+) except -1:
+    """The padded codebooks of a valid ``codes``; else ValueError (a
+    mismatch would make the scan read out of bounds)."""
     if n_codebooks < 1:
         raise ValueError(f"n_codebooks must be >= 1, got {n_codebooks}")
     cdef int n_padded = amm_scan_n_padded(n_codebooks)
     cdef Py_ssize_t n_blocks = (
-        (n_samples + AMM_SCAN_ROWS_PER_BLOCK - 1) // AMM_SCAN_ROWS_PER_BLOCK
+        (n_samples + AMM_ROWS_PER_BLOCK - 1) // AMM_ROWS_PER_BLOCK
     )
     if (
         codes.shape[0] != n_blocks
         or codes.shape[1] != n_padded // 2
-        or codes.shape[2] != AMM_SCAN_ROWS_PER_BLOCK
+        or codes.shape[2] != AMM_ROWS_PER_BLOCK
     ):
         raise ValueError(
             f"codes must have shape ({n_blocks}, {n_padded // 2}, "
-            f"{AMM_SCAN_ROWS_PER_BLOCK}) for {n_samples} rows and {n_codebooks} "
+            f"{AMM_ROWS_PER_BLOCK}) for {n_samples} rows and {n_codebooks} "
             f"codebooks, got ({codes.shape[0]}, {codes.shape[1]}, {codes.shape[2]})"
         )
-    if tables.shape[1] != n_padded or tables.shape[2] != 16:
-        raise ValueError(
-            f"tables must have shape (n_outputs, {n_padded}, 16), got "
-            f"({tables.shape[0]}, {tables.shape[1]}, {tables.shape[2]})"
-        )
-    if out_rows != tables.shape[0] or out_cols != n_samples:
-        raise ValueError(
-            f"out must have shape ({tables.shape[0]}, {n_samples}), got "
-            f"({out_rows}, {out_cols})"
-        )
+    return n_padded
 
 
 cdef void _scan(
@@ -226,6 +195,7 @@ cdef void _scan(
     const void *multiplier,
     const void *shift,
     int level,
+    int n_threads,
 ) noexcept:
     cdef amm_scan_problem problem
     cdef Py_ssize_t n_blocks = codes.shape[0]
@@ -248,7 +218,7 @@ cdef void _scan(
     # thread streams its own rows and the work is even.
     cdef Py_ssize_t steps = n_blocks * problem.n_outputs * (problem.n_padded // 2)
     cdef Py_ssize_t n_tasks = min(
-        amm_openmp_max_threads(), n_blocks, max(1, steps // MIN_STEPS_PER_THREAD)
+        max(n_threads, 1), n_blocks, max(1, steps // MIN_STEPS_PER_THREAD)
     )
     cdef Py_ssize_t per_task = (n_blocks + n_tasks - 1) // n_tasks
     cdef Py_ssize_t task

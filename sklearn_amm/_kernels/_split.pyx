@@ -284,8 +284,7 @@ cdef void _split_bucket(
             gain = _einsum_sum_squares(prefix, n_targets) * (
                 <double> n_rows / (<double> i * <double> (n_rows - i))
             )
-            # np.argmax: the first maximum wins, and a NaN beats every number.
-            if gain > best_gain or (isnan(gain) and not isnan(best_gain)):
+            if _beats(gain, best_gain):
                 best_gain, lower, upper = gain, previous, value
         if i + PREFETCH_ROWS < n_rows:
             _prefetch_row(targets, rows[i + PREFETCH_ROWS])
@@ -296,15 +295,7 @@ cdef void _split_bucket(
         _square_sum_add(&total_sse, centred, n_targets)
         previous = value
 
-    if best_gain == -INFINITY:
-        # No two distinct values, so no cut was scored.
-        loss[0] = _square_sum_result(&total_sse)
-        return
-    loss[0] = _square_sum_result(&total_sse) - best_gain
-    # max(loss, 0.0) in Python keeps a NaN loss; so does this.
-    if 0.0 > loss[0]:
-        loss[0] = 0.0
-    threshold[0] = _split_threshold(lower, upper)
+    _finish(_square_sum_result(&total_sse), best_gain, lower, upper, threshold, loss)
 
 
 cdef Py_ssize_t _first_bad_weight(const double[::1] weights) noexcept nogil:
@@ -373,8 +364,7 @@ cdef void _split_bucket_weighted(
         if i and previous < value:
             squared_norm = _einsum_sum_squares(prefix, n_targets)
             gain = squared_norm / weight_left + squared_norm / suffix[i]
-            # np.argmax: the first maximum wins, and a NaN beats every number.
-            if gain > best_gain or (isnan(gain) and not isnan(best_gain)):
+            if _beats(gain, best_gain):
                 best_gain, lower, upper = gain, previous, value
         if i + PREFETCH_ROWS < n_rows:
             _prefetch_row(targets, rows[i + PREFETCH_ROWS])
@@ -395,10 +385,29 @@ cdef void _split_bucket_weighted(
                 prefix[j] = prefix[j] + weight * centred[j]
         previous = value
 
+    _finish(total_sse, best_gain, lower, upper, threshold, loss)
+
+
+cdef inline bint _beats(double gain, double best_gain) noexcept nogil:
+    """np.argmax's order: the first maximum wins, and a NaN beats every number."""
+    return gain > best_gain or (isnan(gain) and not isnan(best_gain))
+
+
+cdef inline void _finish(
+    double total_sse,   # the bucket's SSE
+    double best_gain,   # -INFINITY when no cut was scored
+    double lower,       # the values either side of the best cut
+    double upper,
+    double *threshold,  # OUT, left as it is when no cut was scored
+    double *loss,       # OUT
+) noexcept nogil:
+    """Write a bucket's loss after its best cut, and the cut's threshold."""
     if best_gain == -INFINITY:
+        # No two distinct values, so no cut was scored.
         loss[0] = total_sse
         return
     loss[0] = total_sse - best_gain
+    # max(loss, 0.0) in Python keeps a NaN loss; so does this.
     if 0.0 > loss[0]:
         loss[0] = 0.0
     threshold[0] = _split_threshold(lower, upper)

@@ -26,14 +26,14 @@ static unsigned xcr0(void)
     return eax;
 }
 
-/* CPUID leaf 7, sub-leaf 0 (structured extended features), or zeros. */
-static void leaf7(unsigned *ebx, unsigned *ecx)
+/* EBX of CPUID leaf 7, sub-leaf 0 (structured extended features), or 0. */
+static unsigned leaf7_ebx(void)
 {
-    unsigned eax, edx;
-    *ebx = *ecx = 0;
+    unsigned eax, ebx = 0, ecx, edx;
     if (__get_cpuid_max(0, 0) >= 7) {
-        __cpuid_count(7, 0, eax, *ebx, *ecx, edx);
+        __cpuid_count(7, 0, eax, ebx, ecx, edx);
     }
+    return ebx;
 }
 
 /* AVX-512 F (leaf 7 EBX bit 16), BW (30) and VL (31), and the OS saving
@@ -41,13 +41,11 @@ static void leaf7(unsigned *ebx, unsigned *ecx)
  * hypervisor) that leaves ZMM state off must not run these kernels. */
 static int ask_avx512(void)
 {
-    unsigned ebx, ecx;
     const unsigned needed = (1u << 16) | (1u << 30) | (1u << 31);
     if ((xcr0() & XCR0_ZMM) != XCR0_ZMM) {
         return 0;
     }
-    leaf7(&ebx, &ecx);
-    return (ebx & needed) == needed;
+    return (leaf7_ebx() & needed) == needed;
 }
 
 /* Asked once: every kernel call checks its level, and in a virtual machine
@@ -90,33 +88,6 @@ int amm_cpu_supports(int level)
     default:
         return 0;
     }
-}
-
-int amm_cpu_has_avx512_vbmi(void)
-{
-#if AMM_HAVE_X86_KERNELS
-    static volatile int cached = -1; /* asked once, as in has_avx512 */
-    unsigned ebx, ecx;
-    if (cached < 0) {
-        leaf7(&ebx, &ecx);
-        /* leaf 7 ECX bit 1: VBMI */
-        cached = amm_cpu_supports(AMM_AVX512) && (ecx & (1u << 1)) ? 1 : 0;
-    }
-    return cached;
-#else
-    return 0;
-#endif
-}
-
-int amm_best_level(void)
-{
-    int level, best = AMM_SCALAR;
-    for (level = 0; level < AMM_N_LEVELS; level++) {
-        if (amm_cpu_supports(level)) {
-            best = level;
-        }
-    }
-    return best;
 }
 
 int amm_openmp_enabled(void)

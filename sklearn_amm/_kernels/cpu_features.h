@@ -41,12 +41,6 @@ enum amm_simd_level {
 /* 1 if this CPU (and OS) can run kernels of `level`, else 0. */
 int amm_cpu_supports(int level);
 
-/* 1 if the CPU also has AVX-512 VBMI (vpermb) on top of AMM_AVX512. */
-int amm_cpu_has_avx512_vbmi(void);
-
-/* The highest level amm_cpu_supports() accepts on this CPU. */
-int amm_best_level(void);
-
 /* 1 if the extension was compiled with OpenMP, else 0. */
 int amm_openmp_enabled(void);
 

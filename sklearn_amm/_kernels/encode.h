@@ -35,11 +35,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define AMM_ROWS_PER_ROW_BLOCK 32
+/* The 32-row block of the packed layout, defined in layout.h. */
+#define AMM_ROWS_PER_ROW_BLOCK AMM_ROWS_PER_BLOCK
 #define AMM_TREE_DEPTH 4
 #define AMM_TREE_WIDTH 8 /* nodes at the deepest depth: thresholds' last axis */
 

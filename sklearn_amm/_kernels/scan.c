@@ -27,7 +27,7 @@ int amm_scan_n_padded(int n_codebooks)
 
 ptrdiff_t amm_scan_chunk_blocks(int n_padded)
 {
-    ptrdiff_t block_bytes = (ptrdiff_t)n_padded / 2 * AMM_SCAN_ROWS_PER_BLOCK;
+    ptrdiff_t block_bytes = (ptrdiff_t)n_padded / 2 * AMM_ROWS_PER_BLOCK;
     ptrdiff_t blocks = CHUNK_CODE_BYTES / block_bytes;
     return blocks > 0 ? blocks : 1;
 }
@@ -62,7 +62,7 @@ static uint32_t row_sum(const uint8_t *codes, const uint8_t *tables,
     uint32_t total = 0;
     int j;
     for (j = 0; j < n_pairs; j++) {
-        unsigned byte = codes[AMM_SCAN_ROWS_PER_BLOCK * j];
+        unsigned byte = codes[AMM_ROWS_PER_BLOCK * j];
         total += tables[32 * j + (byte & 0x0F)];
         total += tables[32 * j + 16 + (byte >> 4)];
     }
@@ -86,7 +86,7 @@ static uint32_t row_average(const uint8_t *codes, const uint8_t *tables,
         /* Leaves past `size` are padding codebooks: their tables are zero. */
         for (c = 0; c < width; c++) {
             int codebook = start + c;
-            unsigned byte = codes[AMM_SCAN_ROWS_PER_BLOCK * (codebook / 2)];
+            unsigned byte = codes[AMM_ROWS_PER_BLOCK * (codebook / 2)];
             unsigned code = codebook % 2 ? byte >> 4 : byte & 0x0F;
             node[c] = tables[16 * codebook + code];
         }
@@ -99,6 +99,27 @@ static uint32_t row_average(const uint8_t *codes, const uint8_t *tables,
     }
     return total;
 }
+
+/* The cases of write_totals: the totals converted to `type`, or
+ * de-quantized in it. Converting through int32 changes no total (all are
+ * below 2^31) and is the shorter conversion. Two roundings, as NumPy does:
+ * the build has -ffp-contract=off. */
+#define WRITE_AS(type)                                                        \
+    {                                                                         \
+        type *out = (type *)problem->out + offset;                            \
+        for (r = 0; r < rows; r++) {                                          \
+            out[r] = (type)totals[r];                                         \
+        }                                                                     \
+    }
+#define WRITE_DEQUANTIZED(type)                                               \
+    {                                                                         \
+        type *out = (type *)problem->out + offset;                            \
+        const type multiplier = ((const type *)problem->multiplier)[m];       \
+        const type shift = ((const type *)problem->shift)[m];                 \
+        for (r = 0; r < rows; r++) {                                          \
+            out[r] = (type)(int32_t)totals[r] * multiplier + shift;           \
+        }                                                                     \
+    }
 
 /* Writes totals[0:rows] to row `row` onwards of output `m`. */
 static void write_totals(const amm_scan_problem *problem, int m,
@@ -118,57 +139,39 @@ static void write_totals(const amm_scan_problem *problem, int m,
         }
         break;
     }
-    case AMM_OUT_UINT16: {
-        uint16_t *out = (uint16_t *)problem->out + offset;
-        for (r = 0; r < rows; r++) {
-            out[r] = (uint16_t)totals[r];
-        }
+    case AMM_OUT_UINT16:
+        WRITE_AS(uint16_t);
         break;
-    }
-    case AMM_OUT_INT32: {
-        int32_t *out = (int32_t *)problem->out + offset;
-        for (r = 0; r < rows; r++) {
-            out[r] = (int32_t)totals[r];
-        }
+    case AMM_OUT_INT32:
+        WRITE_AS(int32_t);
         break;
-    }
-    case AMM_OUT_FLOAT32: {
-        float *out = (float *)problem->out + offset;
-        float multiplier = ((const float *)problem->multiplier)[m];
-        float shift = ((const float *)problem->shift)[m];
-        for (r = 0; r < rows; r++) {
-            /* Two roundings, as NumPy does: the build has -ffp-contract=off. */
-            out[r] = (float)(int32_t)totals[r] * multiplier + shift;
-        }
+    case AMM_OUT_FLOAT32:
+        WRITE_DEQUANTIZED(float);
         break;
-    }
-    case AMM_OUT_FLOAT64: {
-        double *out = (double *)problem->out + offset;
-        double multiplier = ((const double *)problem->multiplier)[m];
-        double shift = ((const double *)problem->shift)[m];
-        for (r = 0; r < rows; r++) {
-            out[r] = (double)totals[r] * multiplier + shift;
-        }
+    case AMM_OUT_FLOAT64:
+        WRITE_DEQUANTIZED(double);
         break;
-    }
     }
 }
+
+#undef WRITE_AS
+#undef WRITE_DEQUANTIZED
 
 void amm_scan_scalar(const amm_scan_problem *problem, ptrdiff_t block_begin,
                      ptrdiff_t block_end)
 {
     const int n_pairs = problem->n_padded / 2;
-    const ptrdiff_t block_bytes = (ptrdiff_t)n_pairs * AMM_SCAN_ROWS_PER_BLOCK;
+    const ptrdiff_t block_bytes = (ptrdiff_t)n_pairs * AMM_ROWS_PER_BLOCK;
     const ptrdiff_t table_bytes = (ptrdiff_t)problem->n_padded * 16;
-    uint32_t totals[AMM_SCAN_ROWS_PER_BLOCK];
+    uint32_t totals[AMM_ROWS_PER_BLOCK];
     ptrdiff_t block;
     int m, r;
     for (block = block_begin; block < block_end; block++) {
         const uint8_t *codes = problem->codes + block * block_bytes;
-        ptrdiff_t row = block * AMM_SCAN_ROWS_PER_BLOCK;
+        ptrdiff_t row = block * AMM_ROWS_PER_BLOCK;
         ptrdiff_t left = problem->n_samples - row;
-        int rows = left < AMM_SCAN_ROWS_PER_BLOCK ? (int)left
-                                                  : AMM_SCAN_ROWS_PER_BLOCK;
+        int rows = left < AMM_ROWS_PER_BLOCK ? (int)left
+                                                  : AMM_ROWS_PER_BLOCK;
         for (m = 0; m < problem->n_outputs; m++) {
             const uint8_t *tables = problem->tables + m * table_bytes;
             for (r = 0; r < rows; r++) {

@@ -1,7 +1,7 @@
 /* Scan and aggregate: the table entries the packed codes select, combined
  * per row and output, written as integer totals or de-quantized floats.
  *
- * Inputs (sklearn_amm/_layout.py has the layout contract):
+ * Inputs (layout.h, and sklearn_amm/_layout.py, have the layout contract):
  *     codes[block][j][r]   uint8, (n_blocks, P/2, 32): codebook 2j of row
  *                          32 * block + r in the low nibble, 2j + 1 in the high
  *     tables[m][c][k]      uint8, (n_outputs, P, 16), codebooks >= C all zero
@@ -36,12 +36,12 @@
 #include <stdint.h>
 
 #include "cpu_features.h"
+#include "layout.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define AMM_SCAN_ROWS_PER_BLOCK 32
 #define AMM_SCAN_GROUP_SIZE 16
 /* Padded codebooks whose totals fit in 16 bits: 255 * 256 < 65536. */
 #define AMM_SCAN_MAX_U16_CODEBOOKS 256

@@ -1,6 +1,6 @@
 /* The SIMD scan, written once over a small vector vocabulary. scan_x86.c
- * includes this file once per instruction set (hence no include guard),
- * after defining:
+ * (SSSE3, AVX2) and scan_avx512.c include this file once per instruction
+ * set (hence no include guard), after defining:
  *
  *   FN(name)           this instruction set's name for function `name`
  *   SCAN_TARGET        the target attribute; SCAN_INLINE: static, always
@@ -46,9 +46,10 @@
 #ifndef SPAN_TILE
 #define SPAN_TILE 3
 #endif
+#define TILE_MAX (GROUP_TILE > SPAN_TILE ? GROUP_TILE : SPAN_TILE)
 
 /* Blocks one vector spans: 2 for 64-row vectors, else 1. */
-#define V_BLOCKS ((V_ROWS + AMM_SCAN_ROWS_PER_BLOCK - 1) / AMM_SCAN_ROWS_PER_BLOCK)
+#define V_BLOCKS ((V_ROWS + AMM_ROWS_PER_BLOCK - 1) / AMM_ROWS_PER_BLOCK)
 
 /* The tree code only becomes straight-line code, every node in a register,
  * once its loops are fully unrolled; GCC will not do it unprompted. */
@@ -79,7 +80,7 @@ SCAN_INLINE void FN(group_root)(const uint8_t *codes, const ptrdiff_t next,
     }
     SCAN_UNROLL
     for (j = 0; j < n_pairs; j++) {
-        const vec x = v_codes(codes + AMM_SCAN_ROWS_PER_BLOCK * j, next);
+        const vec x = v_codes(codes + AMM_ROWS_PER_BLOCK * j, next);
         const vec lo = v_and(x, nibble);
         const vec hi = v_high_nibbles(x);
         SCAN_UNROLL
@@ -117,73 +118,22 @@ SCAN_INLINE void FN(group_root)(const uint8_t *codes, const ptrdiff_t next,
 #define VECTOR_AT(problem, block_bytes, row, end, codes, next, rows)          \
     const int rows = (end) - (row) < V_ROWS ? (int)((end) - (row)) : V_ROWS; \
     const uint8_t *codes = (problem)->codes +                                 \
-                           (row) / AMM_SCAN_ROWS_PER_BLOCK * (block_bytes) +   \
-                           (row) % AMM_SCAN_ROWS_PER_BLOCK;                    \
-    const ptrdiff_t next = rows > AMM_SCAN_ROWS_PER_BLOCK ? (block_bytes) : 0
+                           (row) / AMM_ROWS_PER_BLOCK * (block_bytes) +   \
+                           (row) % AMM_ROWS_PER_BLOCK;                    \
+    const ptrdiff_t next = rows > AMM_ROWS_PER_BLOCK ? (block_bytes) : 0
 
-/* The end of a scan of blocks [.., block_end): the last block may be partial. */
-SCAN_INLINE ptrdiff_t FN(end_row)(const amm_scan_problem *problem,
-                                  ptrdiff_t block_end)
+/* ---- general path: sums, and averages of several groups ---- */
+
+/* Zero 16-bit totals for n_tile outputs. */
+SCAN_INLINE void FN(zero16)(const int n_tile, vec *even, vec *odd)
 {
-    const ptrdiff_t end = block_end * AMM_SCAN_ROWS_PER_BLOCK;
-    return end < problem->n_samples ? end : problem->n_samples;
-}
-
-/* ---- average mode with one group (C <= 16): total = root * width ---- */
-
-SCAN_INLINE void FN(group_tile)(const amm_scan_problem *problem,
-                                ptrdiff_t block_begin, ptrdiff_t block_end,
-                                int m0, const int n_tile, const int n_pairs,
-                                const int single, const int width)
-{
-    const ptrdiff_t block_bytes =
-        (ptrdiff_t)problem->n_padded / 2 * AMM_SCAN_ROWS_PER_BLOCK;
-    const ptrdiff_t end = FN(end_row)(problem, block_end);
-    const uint8_t *tables[GROUP_TILE];
-    ptrdiff_t row;
     int t;
     SCAN_UNROLL
     for (t = 0; t < n_tile; t++) {
-        tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
-    }
-    for (row = block_begin * AMM_SCAN_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
-        VECTOR_AT(problem, block_bytes, row, end, codes, next, rows);
-        vec root[GROUP_TILE];
-        FN(group_root)(codes, next, tables, n_pairs, single, n_tile, root);
-        SCAN_UNROLL
-        for (t = 0; t < n_tile; t++) {
-            FN(write_root)(problem, m0 + t, row, rows, root[t], width);
-        }
+        even[t] = v_zero();
+        odd[t] = v_zero();
     }
 }
-
-SCAN_INLINE void FN(group_blocks)(const amm_scan_problem *problem,
-                                  ptrdiff_t block_begin, ptrdiff_t block_end,
-                                  const int n_pairs, const int single,
-                                  const int width)
-{
-    int m0 = 0;
-    for (; m0 + GROUP_TILE <= problem->n_outputs; m0 += GROUP_TILE) {
-        FN(group_tile)(problem, block_begin, block_end, m0, GROUP_TILE,
-                       n_pairs, single, width);
-    }
-    switch (problem->n_outputs - m0) {
-    case 3:
-        FN(group_tile)(problem, block_begin, block_end, m0, 3, n_pairs,
-                       single, width);
-        break;
-    case 2:
-        FN(group_tile)(problem, block_begin, block_end, m0, 2, n_pairs,
-                       single, width);
-        break;
-    case 1:
-        FN(group_tile)(problem, block_begin, block_end, m0, 1, n_pairs,
-                       single, width);
-        break;
-    }
-}
-
-/* ---- general path: sums, and averages of several groups ---- */
 
 /* 16-bit totals, mode average, over groups [group_begin, group_end). */
 SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
@@ -196,14 +146,10 @@ SCAN_INLINE void FN(average16)(const amm_scan_problem *problem,
     const int last_size = problem->n_codebooks % AMM_SCAN_GROUP_SIZE;
     const int group_pairs = AMM_SCAN_GROUP_SIZE / 2;
     int g, t;
-    SCAN_UNROLL
-    for (t = 0; t < n_tile; t++) {
-        even[t] = v_zero();
-        odd[t] = v_zero();
-    }
+    FN(zero16)(n_tile, even, odd);
     for (g = group_begin; g < group_end; g++) {
         const uint8_t *group_codes =
-            codes + (ptrdiff_t)AMM_SCAN_ROWS_PER_BLOCK * group_pairs * g;
+            codes + (ptrdiff_t)AMM_ROWS_PER_BLOCK * group_pairs * g;
         const uint8_t *group_tables[SPAN_TILE];
         vec root[SPAN_TILE];
         int width = AMM_SCAN_GROUP_SIZE;
@@ -258,13 +204,9 @@ SCAN_INLINE void FN(sum16)(const uint8_t *codes, const ptrdiff_t next,
     const vec low_bytes = v_words(0x00FF);
     const vec odd_bytes = v_words(0x0100); /* pmaddubsw weights (0, 1) */
     int j, t;
-    SCAN_UNROLL
-    for (t = 0; t < n_tile; t++) {
-        even[t] = v_zero();
-        odd[t] = v_zero();
-    }
+    FN(zero16)(n_tile, even, odd);
     for (j = pair_begin; j < pair_end; j++) {
-        const vec x = v_codes(codes + (ptrdiff_t)AMM_SCAN_ROWS_PER_BLOCK * j, next);
+        const vec x = v_codes(codes + (ptrdiff_t)AMM_ROWS_PER_BLOCK * j, next);
         const vec lo = v_and(x, nibble);
         const vec hi = v_high_nibbles(x);
         SCAN_UNROLL
@@ -303,57 +245,114 @@ SCAN_INLINE void FN(span16)(const amm_scan_problem *problem,
     }
 }
 
-/* Outputs [m0, m0 + n_tile) of row blocks [block_begin, block_end). */
-SCAN_INLINE void FN(span_tile)(const amm_scan_problem *problem,
-                               ptrdiff_t block_begin, ptrdiff_t block_end,
-                               int m0, const int n_tile)
+/* 16-bit totals of one vector of rows to outputs [m0, m0 + n_tile), or
+ * 32-bit ones over n_spans > 1 spans of 256 padded codebooks. */
+SCAN_INLINE void FN(span_vector)(const amm_scan_problem *problem,
+                                 const uint8_t *codes, const ptrdiff_t next,
+                                 const uint8_t *const *tables, int m0,
+                                 const int n_tile, const int n_spans,
+                                 ptrdiff_t row, int rows)
+{
+    vec even[SPAN_TILE], odd[SPAN_TILE];
+    int t;
+    if (n_spans == 1) {
+        FN(span16)(problem, codes, next, tables, 0, n_tile, even, odd);
+        SCAN_UNROLL
+        for (t = 0; t < n_tile; t++) {
+            FN(write16)(problem, m0 + t, row, rows, even[t], odd[t]);
+        }
+    } else {
+        /* More than 256 padded codebooks: 32-bit totals. */
+        vec quad[SPAN_TILE][4], span_quad[4];
+        int span, i;
+        SCAN_UNROLL
+        for (t = 0; t < n_tile; t++) {
+            for (i = 0; i < 4; i++) {
+                quad[t][i] = v_zero();
+            }
+        }
+        for (span = 0; span < n_spans; span++) {
+            FN(span16)(problem, codes, next, tables, span, n_tile, even, odd);
+            SCAN_UNROLL
+            for (t = 0; t < n_tile; t++) {
+                FN(widen)(even[t], odd[t], span_quad);
+                for (i = 0; i < 4; i++) {
+                    quad[t][i] = v_add32(quad[t][i], span_quad[i]);
+                }
+            }
+        }
+        SCAN_UNROLL
+        for (t = 0; t < n_tile; t++) {
+            FN(write32)(problem, m0 + t, row, rows, quad[t]);
+        }
+    }
+}
+
+/* ---- a tile of outputs over row blocks ---- */
+
+/* Outputs [m0, m0 + n_tile) of row blocks [block_begin, block_end), one
+ * vector of rows at a time: with `one_group`, the root of the one averaging
+ * tree (C <= 16, n_pairs columns; total = root * width); else the general
+ * path. Callers pass constants, so each instance keeps one of the two. */
+SCAN_INLINE void FN(tile)(const amm_scan_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end, int m0,
+                          const int n_tile, const int one_group,
+                          const int n_pairs, const int single, const int width)
 {
     const ptrdiff_t block_bytes =
-        (ptrdiff_t)problem->n_padded / 2 * AMM_SCAN_ROWS_PER_BLOCK;
+        (ptrdiff_t)problem->n_padded / 2 * AMM_ROWS_PER_BLOCK;
     const int n_spans = (problem->n_padded + AMM_SCAN_MAX_U16_CODEBOOKS - 1) /
                         AMM_SCAN_MAX_U16_CODEBOOKS;
-    const ptrdiff_t end = FN(end_row)(problem, block_end);
-    const uint8_t *tables[SPAN_TILE];
+    /* The last block may be partial. */
+    const ptrdiff_t end = block_end * AMM_ROWS_PER_BLOCK < problem->n_samples
+                              ? block_end * AMM_ROWS_PER_BLOCK
+                              : problem->n_samples;
+    const uint8_t *tables[TILE_MAX];
     ptrdiff_t row;
     int t;
     SCAN_UNROLL
     for (t = 0; t < n_tile; t++) {
         tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
     }
-    for (row = block_begin * AMM_SCAN_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
+    for (row = block_begin * AMM_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
         VECTOR_AT(problem, block_bytes, row, end, codes, next, rows);
-        vec even[SPAN_TILE], odd[SPAN_TILE];
-        if (n_spans == 1) {
-            FN(span16)(problem, codes, next, tables, 0, n_tile, even, odd);
+        if (one_group) {
+            vec root[GROUP_TILE];
+            FN(group_root)(codes, next, tables, n_pairs, single, n_tile, root);
             SCAN_UNROLL
             for (t = 0; t < n_tile; t++) {
-                FN(write16)(problem, m0 + t, row, rows, even[t], odd[t]);
+                FN(write_root)(problem, m0 + t, row, rows, root[t], width);
             }
         } else {
-            /* More than 256 padded codebooks: 32-bit totals. */
-            vec quad[SPAN_TILE][4], span_quad[4];
-            int span, i;
-            SCAN_UNROLL
-            for (t = 0; t < n_tile; t++) {
-                for (i = 0; i < 4; i++) {
-                    quad[t][i] = v_zero();
-                }
-            }
-            for (span = 0; span < n_spans; span++) {
-                FN(span16)(problem, codes, next, tables, span, n_tile, even, odd);
-                SCAN_UNROLL
-                for (t = 0; t < n_tile; t++) {
-                    FN(widen)(even[t], odd[t], span_quad);
-                    for (i = 0; i < 4; i++) {
-                        quad[t][i] = v_add32(quad[t][i], span_quad[i]);
-                    }
-                }
-            }
-            SCAN_UNROLL
-            for (t = 0; t < n_tile; t++) {
-                FN(write32)(problem, m0 + t, row, rows, quad[t]);
-            }
+            FN(span_vector)(problem, codes, next, tables, m0, n_tile, n_spans, row,
+                            rows);
         }
+    }
+}
+
+SCAN_INLINE void FN(group_blocks)(const amm_scan_problem *problem,
+                                  ptrdiff_t block_begin, ptrdiff_t block_end,
+                                  const int n_pairs, const int single,
+                                  const int width)
+{
+    int m0 = 0;
+    for (; m0 + GROUP_TILE <= problem->n_outputs; m0 += GROUP_TILE) {
+        FN(tile)(problem, block_begin, block_end, m0, GROUP_TILE, 1, n_pairs,
+                 single, width);
+    }
+    switch (problem->n_outputs - m0) {
+    case 3:
+        FN(tile)(problem, block_begin, block_end, m0, 3, 1, n_pairs, single,
+                 width);
+        break;
+    case 2:
+        FN(tile)(problem, block_begin, block_end, m0, 2, 1, n_pairs, single,
+                 width);
+        break;
+    case 1:
+        FN(tile)(problem, block_begin, block_end, m0, 1, 1, n_pairs, single,
+                 width);
+        break;
     }
 }
 
@@ -362,14 +361,14 @@ SCAN_INLINE void FN(span_blocks)(const amm_scan_problem *problem,
 {
     int m0 = 0;
     for (; m0 + SPAN_TILE <= problem->n_outputs; m0 += SPAN_TILE) {
-        FN(span_tile)(problem, block_begin, block_end, m0, SPAN_TILE);
+        FN(tile)(problem, block_begin, block_end, m0, SPAN_TILE, 0, 0, 0, 0);
     }
     switch (problem->n_outputs - m0) {
     case 2:
-        FN(span_tile)(problem, block_begin, block_end, m0, 2);
+        FN(tile)(problem, block_begin, block_end, m0, 2, 0, 0, 0, 0);
         break;
     case 1:
-        FN(span_tile)(problem, block_begin, block_end, m0, 1);
+        FN(tile)(problem, block_begin, block_end, m0, 1, 0, 0, 0, 0);
         break;
     }
 }
@@ -410,5 +409,6 @@ SCAN_TARGET void FN(amm_scan)(const amm_scan_problem *problem,
 
 #undef GROUP_TILE
 #undef SPAN_TILE
+#undef TILE_MAX
 #undef V_BLOCKS
 #undef VECTOR_AT
