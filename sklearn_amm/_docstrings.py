@@ -8,48 +8,69 @@ would be written out in full.
 """
 
 import inspect
-from functools import cache
-
-from ._maddness_params import MADDNESS_PARAMETERS
-
-
-def _parameter_docs(docstring, names):
-    """Extract the numpydoc entries of ``names`` from a class docstring.
-
-    An entry is its ``name : type`` line plus the indented lines after it.
-    Entries that cannot be found get a pointer to ``MaddnessTransformer``
-    rather than an error, so that a reworded docstring never breaks import.
-    """
-    blocks = {}
-    current = None
-    for line in inspect.cleandoc(docstring or "").splitlines():
-        if line and not line[0].isspace():
-            name = line.split(" : ")[0]
-            current = name if name in names and " : " in line else None
-            if current is not None:
-                blocks[current] = [line]
-        elif current is not None:
-            blocks[current].append(line)
-    entries = []
-    for name in names:
-        block = blocks.get(name)
-        if block is None:
-            block = [f"{name}", "    See :class:`~sklearn_amm.MaddnessTransformer`."]
-        entries.append("\n".join(block).rstrip())
-    return "\n\n".join(entries)
-
-
-@cache
-def _maddness_parameters():
-    """The MADDNESS parameters, as MaddnessTransformer documents them."""
-    # Imported at the first wrapper's definition rather than with this
-    # module, because MaddnessTransformer's own methods take fragments too.
-    from ._maddness import MaddnessTransformer
-
-    return _parameter_docs(MaddnessTransformer.__doc__, MADDNESS_PARAMETERS)
 
 
 _FRAGMENTS = {
+    # The MADDNESS parameters, which MaddnessTransformer and every wrapper
+    # take (declared once in _maddness_params.MaddnessParams).
+    "maddness_parameters": """\
+n_codebooks : int, default=16
+    Number of codebooks ``C``, i.e. of 4-bit codes per row. More
+    codebooks are more accurate and slower. Clamped to ``n_features`` at
+    fit (see ``n_codebooks_``).
+
+optimize_prototypes : bool, default=True
+    If True, refit all prototypes jointly by ridge regression
+    (MADDNESS). If False, keep the mean of each leaf's training rows
+    (MADDNESS-PQ), whose tables are cheaper to build.
+
+ridge_alpha : float, default=1.0
+    Ridge penalty of the prototype refit, pulling each prototype towards
+    its leaf mean. Must be > 0.
+
+quantize_luts : bool, default=True
+    If True, lookup tables are uint8 with offsets and scales set by
+    ``lut_scaling``, as the fast kernels need. If False, tables stay
+    float64 and entries are summed exactly; ``aggregation`` and
+    ``lut_scaling`` are then ignored.
+
+aggregation : {"average", "sum"}, default="average"
+    How the uint8 entries are combined. ``"average"`` averages groups of
+    16 codebooks pairwise in uint8 (the paper's fast path) and removes
+    the expected rounding bias; ``"sum"`` adds them exactly.
+
+lut_scaling : {"per_output", "shared"}, default="per_output"
+    How the uint8 tables are scaled. ``"per_output"``: one scale per
+    output and one offset per output and codebook, so every output uses
+    the full 8-bit range. ``"shared"`` (the paper): one scale for all
+    outputs and one offset per codebook, so an output whose table entries
+    span a narrow range is resolved in only a few of the 256 levels
+    (random-feature kernels on standardized data lose most of their
+    accuracy so). The kernels and their speed are the same; only the
+    de-quantization constants differ.
+
+n_candidate_dims : int, default=4
+    Columns tried at each level of each hash tree: those with the largest
+    within-bucket variance.
+
+split_objective : {"product", "reconstruction"}, default="product"
+    What the hash trees' splits minimise. ``"product"``: the SSE of each
+    codebook's block's contribution to ``X @ weights``, so leaves group
+    rows whose products are alike. ``"reconstruction"`` (the paper): the
+    SSE of the block of columns itself. The same when ``weights`` is
+    None.
+
+n_refinement_passes : int, default=1
+    Backfitting passes after the first fit: each relearns every tree, in
+    turn, on the part of ``X @ weights`` the other codebooks leave
+    unexplained, then refits the prototypes. Each pass costs about one
+    more fit; the first usually lowers the error most. 0 is the paper's
+    method.
+
+verbose : int, default=0
+    Progress messages of :meth:`fit`, on standard output: 1 prints a
+    line per step (the trees of a pass, the prototypes) with its time, 2
+    also a line per codebook. 0 prints nothing.""",
     # The fit parameters that a wrapper passes to its inner estimator.
     "inner_fit_params": """\
 **fit_params : dict
@@ -89,9 +110,7 @@ def _filled(docstring):
     for line in docstring.splitlines():
         stripped = line.strip()
         name = stripped[1:-1] if stripped[:1] + stripped[-1:] == "{}" else None
-        if name == "maddness_parameters":
-            fragment = _maddness_parameters()
-        elif name in _FRAGMENTS:
+        if name in _FRAGMENTS:
             fragment = _FRAGMENTS[name]
         else:
             lines.append(line)

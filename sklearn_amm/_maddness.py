@@ -65,63 +65,7 @@ class MaddnessTransformer(
         The matrix ``B`` known ahead of time. ``None`` means the identity:
         :meth:`transform` then returns the MADDNESS reconstruction of ``X``.
 
-    n_codebooks : int, default=16
-        Number of codebooks ``C``, i.e. of 4-bit codes per row. More
-        codebooks are more accurate and slower. Clamped to ``n_features`` at
-        fit (see ``n_codebooks_``).
-
-    optimize_prototypes : bool, default=True
-        If True, refit all prototypes jointly by ridge regression
-        (MADDNESS). If False, keep the mean of each leaf's training rows
-        (MADDNESS-PQ), whose tables are cheaper to build.
-
-    ridge_alpha : float, default=1.0
-        Ridge penalty of the prototype refit, pulling each prototype towards
-        its leaf mean. Must be > 0.
-
-    quantize_luts : bool, default=True
-        If True, lookup tables are uint8 with offsets and scales set by
-        ``lut_scaling``, as the fast kernels need. If False, tables stay
-        float64 and entries are summed exactly; ``aggregation`` and
-        ``lut_scaling`` are then ignored.
-
-    aggregation : {"average", "sum"}, default="average"
-        How the uint8 entries are combined. ``"average"`` averages groups of
-        16 codebooks pairwise in uint8 (the paper's fast path) and removes
-        the expected rounding bias; ``"sum"`` adds them exactly.
-
-    lut_scaling : {"per_output", "shared"}, default="per_output"
-        How the uint8 tables are scaled. ``"per_output"``: one scale per
-        output and one offset per output and codebook, so every output uses
-        the full 8-bit range. ``"shared"`` (the paper): one scale for all
-        outputs and one offset per codebook, so an output whose table entries
-        span a narrow range is resolved in only a few of the 256 levels
-        (random-feature kernels on standardized data lose most of their
-        accuracy so). The kernels and their speed are the same; only the
-        de-quantization constants differ.
-
-    n_candidate_dims : int, default=4
-        Columns tried at each level of each hash tree: those with the largest
-        within-bucket variance.
-
-    split_objective : {"product", "reconstruction"}, default="product"
-        What the hash trees' splits minimise. ``"product"``: the SSE of each
-        codebook's block's contribution to ``X @ weights``, so leaves group
-        rows whose products are alike. ``"reconstruction"`` (the paper): the
-        SSE of the block of columns itself. The same when ``weights`` is
-        None.
-
-    n_refinement_passes : int, default=1
-        Backfitting passes after the first fit: each relearns every tree, in
-        turn, on the part of ``X @ weights`` the other codebooks leave
-        unexplained, then refits the prototypes. Each pass costs about one
-        more fit; the first usually lowers the error most. 0 is the paper's
-        method.
-
-    verbose : int, default=0
-        Progress messages of :meth:`fit`, on standard output: 1 prints a
-        line per step (the trees of a pass, the prototypes) with its time, 2
-        also a line per codebook. 0 prints nothing.
+    {maddness_parameters}
 
     Attributes
     ----------
