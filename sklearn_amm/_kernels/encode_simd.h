@@ -142,13 +142,20 @@ ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_IN
     FN(store)(out, codes);
 }
 
-ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered)
+/* `one_row_block`: a constant 1 for a job of one row block, as the driver
+ * passes staged rows. The walk is then compiled without the row block
+ * loop, so the trees are used straight from their loads rather than kept
+ * (and, short of registers, spilled to the stack and reloaded) across it;
+ * on Zen 3 the staged C-order float32 walk at D = 27, C = 16 took about 5%
+ * longer with the loop. */
+ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered,
+                                const int one_row_block)
 {
     /* Locals, not reads through `job`: the stores of codes could alias it,
      * which would reload every field at every row block. */
     const char *const rows = job->rows;
     const ptrdiff_t row_block_stride = job->row_block_stride;
-    const ptrdiff_t n_row_blocks = job->n_row_blocks;
+    const ptrdiff_t n_row_blocks = one_row_block ? 1 : job->n_row_blocks;
     const ptrdiff_t n_codebooks = job->n_codebooks;
     const ptrdiff_t *const split_offsets = job->split_offsets;
     const real *const thresholds = (const real *)job->thresholds;
@@ -198,10 +205,13 @@ ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
 {
 #ifdef v_gather
     if (job->row_stride != (ptrdiff_t)sizeof(real)) {
-        return FN(walk_columns)(job, 1);
+        return FN(walk_columns)(job, 1, 0);
     }
 #endif
-    return FN(walk_columns)(job, 0);
+    if (job->n_row_blocks == 1) {
+        return FN(walk_columns)(job, 0, 1);
+    }
+    return FN(walk_columns)(job, 0, 0);
 }
 
 /* The words of one dtype: the including file defines them afresh, and
