@@ -20,13 +20,12 @@ import operator
 
 import numpy as np
 
-# The kernels' block of rows, defined once in their C (layout.h).
-from ._kernels._scan import ROWS_PER_BLOCK
-
-# Codebooks averaged together in uint8 before their averages are added in a
-# wider integer: the authors' choice, which keeps the rounding noise of the
-# averaging tree bounded while letting one 8-bit register hold a group.
-GROUP_SIZE = 16
+# The kernels' block of rows (layout.h), and the codebooks averaged together
+# in uint8 before their averages are added in a wider integer (scan.h): the
+# authors' choice, which keeps the rounding noise of the averaging tree
+# bounded while letting one 8-bit register hold a group. Both are defined
+# once, in the C the kernels are compiled from.
+from ._kernels._scan import GROUP_SIZE, ROWS_PER_BLOCK
 
 
 def averaging_groups(n_codebooks):

@@ -20,6 +20,7 @@ from sklearn_amm._kernels._c_scan cimport (
     AMM_OUT_UINT16,
     AMM_ROWS_PER_BLOCK,
     AMM_SCAN_AVERAGE,
+    AMM_SCAN_GROUP_SIZE,
     AMM_SCAN_MAX_U16_CODEBOOKS,
     AMM_SCAN_SUM,
     amm_scan_blocks,
@@ -44,6 +45,8 @@ cdef enum:
 
 ROWS_PER_BLOCK = AMM_ROWS_PER_BLOCK
 MAX_UINT16_CODEBOOKS = AMM_SCAN_MAX_U16_CODEBOOKS
+# Codebooks averaged together in one uint8 tree.
+GROUP_SIZE = AMM_SCAN_GROUP_SIZE
 
 
 def n_padded_codebooks(int n_codebooks):
