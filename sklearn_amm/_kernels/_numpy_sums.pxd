@@ -54,6 +54,15 @@ cdef inline double _pairwise_sum(const double *a, Py_ssize_t n) noexcept nogil:
     return _pairwise_sum(a, half) + _pairwise_sum(a + half, n - half)
 
 
+cdef inline void _add_squares_of_block(
+    const double *x, double *lane0, double *lane1
+) noexcept nogil:
+    """Add the squares of ``x[:8]`` to the two lanes, as einsum does a block:
+    the even values to lane 0 and the odd ones to lane 1, last pair first."""
+    lane0[0] = x[0] * x[0] + (x[2] * x[2] + (x[4] * x[4] + (x[6] * x[6] + lane0[0])))
+    lane1[0] = x[1] * x[1] + (x[3] * x[3] + (x[5] * x[5] + (x[7] * x[7] + lane1[0])))
+
+
 cdef inline double _lanes_sum_squares(const double *x, Py_ssize_t n) noexcept nogil:
     """``sum(x**2)`` over at most EINSUM_CHUNK values, in einsum's order.
 
@@ -65,10 +74,7 @@ cdef inline double _lanes_sum_squares(const double *x, Py_ssize_t n) noexcept no
     cdef double lane0 = 0.0, lane1 = 0.0
     cdef Py_ssize_t j = 0
     while j + 8 <= n:
-        lane0 = x[j] * x[j] + (x[j + 2] * x[j + 2] + (x[j + 4] * x[j + 4] + (
-            x[j + 6] * x[j + 6] + lane0)))
-        lane1 = x[j + 1] * x[j + 1] + (x[j + 3] * x[j + 3] + (x[j + 5] * x[j + 5] + (
-            x[j + 7] * x[j + 7] + lane1)))
+        _add_squares_of_block(x + j, &lane0, &lane1)
         j += 8
     while j + 2 <= n:
         lane0 = x[j] * x[j] + lane0
@@ -118,10 +124,7 @@ cdef inline void _square_sum_add(SquareSum *s, const double *x, Py_ssize_t n) no
         s.n_pending = 0
         _end_block(s, &lane0, &lane1)
     while j + 8 <= n:
-        lane0 = x[j] * x[j] + (x[j + 2] * x[j + 2] + (x[j + 4] * x[j + 4] + (
-            x[j + 6] * x[j + 6] + lane0)))
-        lane1 = x[j + 1] * x[j + 1] + (x[j + 3] * x[j + 3] + (x[j + 5] * x[j + 5] + (
-            x[j + 7] * x[j + 7] + lane1)))
+        _add_squares_of_block(x + j, &lane0, &lane1)
         j += 8
         _end_block(s, &lane0, &lane1)
     while j < n:
