@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "sklearn_amm"
+import sklearn_amm
+
+# The package under test, wherever it is installed.
+PACKAGE = Path(sklearn_amm.__file__).resolve().parent
 MODULES = sorted(
     path
     for path in PACKAGE.rglob("*.py")
