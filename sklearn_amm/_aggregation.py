@@ -69,8 +69,10 @@ def aggregate_float(codes, tables, out):
     for start in range(0, n_samples, chunk):
         rows = slice(start, start + chunk)
         # (n_outputs, rows, n_codebooks), summed over the contiguous last axis.
-        entries = tables[:, columns, codes[rows]]
-        out[rows] = entries.transpose(1, 0, 2).sum(axis=2)
+        # One expression, so that a chunk's entries are freed before the next
+        # chunk gathers its own: a name bound to them would keep two chunks
+        # alive at once and double the peak memory.
+        out[rows] = tables[:, columns, codes[rows]].transpose(1, 0, 2).sum(axis=2)
     return out
 
 

@@ -5,6 +5,8 @@ aggregation of float tables against the reference and values worked out by
 hand, and the constants and dtypes the scan is given.
 """
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,29 @@ def test_float_aggregation_in_chunks_is_the_same(monkeypatch, rows_per_chunk):
     )
     out = aggregate_float(codes, tables, np.full((200, n_outputs), np.nan))
     np.testing.assert_array_equal(out, _reference.aggregate_float(codes, tables))
+
+
+def test_float_aggregation_holds_one_chunk_of_entries_at_a_time(monkeypatch):
+    # The gathered entries of a chunk must be freed before the next chunk
+    # gathers its own: holding two at once doubled the peak memory of a long
+    # transform on float tables.
+    n_outputs, n_codebooks, rows_per_chunk = 4, 8, 4096
+    codes, tables = _codes_and_tables(5 * rows_per_chunk, n_outputs, n_codebooks)
+    monkeypatch.setattr(
+        _aggregation,
+        "_FLOAT_CHUNK_ENTRIES",
+        rows_per_chunk * n_outputs * n_codebooks,
+    )
+    out = np.empty((codes.shape[0], n_outputs))
+    chunk_entry_bytes = rows_per_chunk * n_outputs * n_codebooks * 8
+    tracemalloc.start()
+    try:
+        aggregate_float(codes, tables, out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # One chunk's entries, plus its index array and sums (a quarter of it).
+    assert peak < 1.5 * chunk_entry_bytes
 
 
 def test_float_aggregation_of_no_rows():
