@@ -172,18 +172,19 @@ static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kern
 /* The staging buffer is aligned to this many bytes within the scratch. */
 #define STAGING_ALIGNMENT 32
 
-/* Scratch of a read mode: the staged split columns' offsets, then the
- * buffer, buffer[column][row] (every column of X, rounded up to a multiple
- * of 8 for the transposes, or one column per split value). */
+/* Scratch of a read mode: for transposes, the staged split columns'
+ * offsets; then the buffer, buffer[column][row] (every column of X, rounded
+ * up to a multiple of 8 for the transposes, or one column per split value,
+ * in order, whose offsets the kernels know). */
 static size_t staging_bytes(const amm_encode_problem *p, int mode)
 {
     const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
-    const ptrdiff_t n_columns = mode == STAGE_TRANSPOSED ? (p->n_features + 7) / 8 * 8
-                                                         : n_splits;
-    if (mode != STAGE_TRANSPOSED && mode != STAGE_COPIED) {
+    const int transposed = mode == STAGE_TRANSPOSED;
+    const ptrdiff_t n_columns = transposed ? (p->n_features + 7) / 8 * 8 : n_splits;
+    if (!transposed && mode != STAGE_COPIED) {
         return 0;
     }
-    return (size_t)n_splits * sizeof(ptrdiff_t) + STAGING_ALIGNMENT
+    return (size_t)(transposed ? n_splits : 0) * sizeof(ptrdiff_t) + STAGING_ALIGNMENT
            + (size_t)(n_columns * AMM_ROWS_PER_ROW_BLOCK * p->itemsize);
 }
 
@@ -285,17 +286,22 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
     job.n_row_blocks = 1;
     if (mode == READ_GATHERED) {
         job.row_stride = p->row_stride;
-    } else {
+    } else if (mode == STAGE_TRANSPOSED) {
         ptrdiff_t *staged_offsets = (ptrdiff_t *)scratch;
         buffer = (char *)(staged_offsets + n_splits);
         buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;
         for (k = 0; k < n_splits; k++) {
-            const ptrdiff_t column =
-                mode == STAGE_TRANSPOSED ? p->split_offsets[k] / p->col_stride : k;
-            staged_offsets[k] = column * AMM_ROWS_PER_ROW_BLOCK * p->itemsize;
+            staged_offsets[k] =
+                p->split_offsets[k] / p->col_stride * AMM_ROWS_PER_ROW_BLOCK * p->itemsize;
         }
         job.rows = buffer;
         job.split_offsets = staged_offsets;
+    } else {
+        /* Copied split values lie one after another, in split order. */
+        buffer = (char *)scratch;
+        buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;
+        job.rows = buffer;
+        job.split_offsets = NULL;
     }
     for (row_block = 0; row_block < n_row_blocks; row_block++) {
         const char *block_rows = rows + row_block * row_block_stride;

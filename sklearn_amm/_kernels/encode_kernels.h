@@ -21,6 +21,9 @@ typedef struct {
     ptrdiff_t row_stride;
     ptrdiff_t row_block_stride;
     ptrdiff_t n_row_blocks;
+    /* NULL when the split values are staged one after another, split k at
+     * k * 32 * itemsize (copied values): the kernel then addresses them with
+     * constants rather than reading an offset per load. */
     const ptrdiff_t *split_offsets;
     const void *thresholds;  /* (n_codebooks, 4, 8), float or double */
     ptrdiff_t n_codebooks;

@@ -77,14 +77,21 @@ ENC_INLINE void FN(load_tree)(FN(tree) *tree, const real *thresholds)
     FN(load_deep)(&tree->deep, thresholds);
 }
 
+/* Bytes between consecutive split values of a row when they are staged
+ * one after another (`consecutive`). */
+#define STAGED_SPLIT_BYTES (AMM_ROWS_PER_ROW_BLOCK * (ptrdiff_t)sizeof(real))
+
 /* Codes of the 32 rows of a row block in one codebook: vector q of split t
- * at rows + offsets[t] + q * vector_stride. Vector q feeds the non-finite
- * accumulator seen[(first_seen + q) % 4]. */
+ * at rows + offsets[t] + q * vector_stride, or at rows + t *
+ * STAGED_SPLIT_BYTES + q * vector_stride when `consecutive` (a constant in
+ * every caller). Vector q feeds the non-finite accumulator
+ * seen[(first_seen + q) % 4]. */
 ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
-                            const int gathered, const ptrdiff_t *offsets,
-                            const FN(tree) *tree, ivec codes[N_VECTORS], fvec seen[4],
-                            const int first_seen)
+                            const int gathered, const int consecutive,
+                            const ptrdiff_t *offsets, const FN(tree) *tree,
+                            ivec codes[N_VECTORS], fvec seen[4], const int first_seen)
 {
+#define SPLIT(t) (rows + (consecutive ? (t) * STAGED_SPLIT_BYTES : offsets[t]))
     int g, q;
     (void)index;
     (void)gathered;
@@ -94,13 +101,13 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
         ivec node[V_GROUP];
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(rows + offsets[0] + (g + q) * vector_stride);
+            const fvec x = ENC_LOAD(SPLIT(0) + (g + q) * vector_stride);
             v_see(seen[(first_seen + g + q) % 4], x);
             right0[q] = v_gt(x, tree->depth0);
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(rows + offsets[1] + (g + q) * vector_stride);
+            const fvec x = ENC_LOAD(SPLIT(1) + (g + q) * vector_stride);
             const fvec threshold =
                 v_select(right0[q], tree->depth1_left, tree->depth1_right);
             v_see(seen[(first_seen + g + q) % 4], x);
@@ -108,32 +115,38 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(rows + offsets[2] + (g + q) * vector_stride);
+            const fvec x = ENC_LOAD(SPLIT(2) + (g + q) * vector_stride);
             v_see(seen[(first_seen + g + q) % 4], x);
             node[q] = v_descend(node[q], v_gt(x, v_pick2(&tree->deep, node[q])));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(rows + offsets[3] + (g + q) * vector_stride);
+            const fvec x = ENC_LOAD(SPLIT(3) + (g + q) * vector_stride);
             v_see(seen[(first_seen + g + q) % 4], x);
             codes[g + q] = v_leaf(node[q], v_gt(x, v_pick3(&tree->deep, node[q])));
         }
     }
+#undef SPLIT
 }
 
 /* The packed bytes of codebooks c (low nibble) and c + 1 (if `has_high`)
- * for one row block; `offsets` starts at codebook c. */
+ * for one row block; `rows` and `offsets` (unused if `consecutive`) start
+ * at codebook c. */
 ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
-                               const int gathered, const ptrdiff_t *offsets,
-                               const FN(tree) *low, const FN(tree) *high,
-                               const int has_high, fvec seen[4], uint8_t *out)
+                               const int gathered, const int consecutive,
+                               const ptrdiff_t *offsets, const FN(tree) *low,
+                               const FN(tree) *high, const int has_high, fvec seen[4],
+                               uint8_t *out)
 {
     ivec codes[N_VECTORS], high_codes[N_VECTORS];
     int q;
-    FN(codes32)(rows, vector_stride, index, gathered, offsets, low, codes, seen, 0);
+    FN(codes32)(rows, vector_stride, index, gathered, consecutive, offsets, low, codes,
+                seen, 0);
     if (has_high) {
-        FN(codes32)(rows, vector_stride, index, gathered, offsets + AMM_TREE_DEPTH, high,
-                    high_codes, seen, N_VECTORS);
+        FN(codes32)(consecutive ? rows + AMM_TREE_DEPTH * STAGED_SPLIT_BYTES : rows,
+                    vector_stride, index, gathered, consecutive,
+                    consecutive ? offsets : offsets + AMM_TREE_DEPTH, high, high_codes,
+                    seen, N_VECTORS);
         ENC_UNROLL
         for (q = 0; q < N_VECTORS; q++) {
             codes[q] = v_merge(codes[q], high_codes[q]);
@@ -147,9 +160,10 @@ ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_IN
  * loop, so the trees are used straight from their loads rather than kept
  * (and, short of registers, spilled to the stack and reloaded) across it;
  * on Zen 3 the staged C-order float32 walk at D = 27, C = 16 took about 5%
- * longer with the loop. */
+ * longer with the loop. `consecutive`: a constant 1 for copied split
+ * values (no split_offsets), whose loads then have constant offsets. */
 ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered,
-                                const int one_row_block)
+                                const int one_row_block, const int consecutive)
 {
     /* Locals, not reads through `job`: the stores of codes could alias it,
      * which would reload every field at every row block. */
@@ -174,7 +188,9 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
     ptrdiff_t c, row_block;
     for (c = 0; c < n_codebooks; c += 2) {
         const int has_high = c + 1 < n_codebooks;
-        const ptrdiff_t *offsets = split_offsets + c * AMM_TREE_DEPTH;
+        const ptrdiff_t *offsets = consecutive ? NULL : split_offsets + c * AMM_TREE_DEPTH;
+        const char *pair_rows =
+            consecutive ? rows + c * AMM_TREE_DEPTH * STAGED_SPLIT_BYTES : rows;
         uint8_t *pair_out = out + (c / 2) * AMM_ROWS_PER_ROW_BLOCK;
         FN(tree) low, high;
         FN(load_tree)(&low, thresholds + c * AMM_TREE_DEPTH * AMM_TREE_WIDTH);
@@ -184,16 +200,16 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
             high = low;
         }
         for (row_block = 0; row_block < n_row_blocks; row_block++) {
-            const char *block_rows = rows + row_block * row_block_stride;
+            const char *block_rows = pair_rows + row_block * row_block_stride;
             uint8_t *block_out = pair_out + row_block * out_stride;
             /* Two calls with a constant `has_high`, so that each is
              * compiled without the test. */
             if (has_high) {
-                FN(pair_bytes)(block_rows, vector_stride, index, gathered, offsets, &low,
-                               &high, 1, seen, block_out);
+                FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
+                               offsets, &low, &high, 1, seen, block_out);
             } else {
-                FN(pair_bytes)(block_rows, vector_stride, index, gathered, offsets, &low,
-                               &low, 0, seen, block_out);
+                FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
+                               offsets, &low, &low, 0, seen, block_out);
             }
         }
     }
@@ -205,18 +221,23 @@ ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
 {
 #ifdef v_gather
     if (job->row_stride != (ptrdiff_t)sizeof(real)) {
-        return FN(walk_columns)(job, 1, 0);
+        return FN(walk_columns)(job, 1, 0, 0);
     }
 #endif
-    if (job->n_row_blocks == 1) {
-        return FN(walk_columns)(job, 0, 1);
+    if (job->split_offsets == NULL) {
+        return job->n_row_blocks == 1 ? FN(walk_columns)(job, 0, 1, 1)
+                                      : FN(walk_columns)(job, 0, 0, 1);
     }
-    return FN(walk_columns)(job, 0, 0);
+    if (job->n_row_blocks == 1) {
+        return FN(walk_columns)(job, 0, 1, 0);
+    }
+    return FN(walk_columns)(job, 0, 0, 0);
 }
 
 /* The words of one dtype: the including file defines them afresh, and
  * undefines the other words it defined per dtype. */
 #undef N_VECTORS
+#undef STAGED_SPLIT_BYTES
 #undef ENC_LOAD
 #undef ENC_INDEX
 #undef FN
