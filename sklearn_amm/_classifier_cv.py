@@ -37,6 +37,7 @@ from ._linear_base import dense_coef, dense_intercept
 from ._maddness_params import estimator_dataclass
 from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
+from ._scaler_folding import pipeline_parts
 from ._probability import classifier_links, inner_links
 from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
@@ -78,14 +79,20 @@ _SAMPLERS = {
 def _kernel_step(estimator):
     """Index of the kernel approximation in a pipeline, or None for a linear model.
 
-    A pipeline must have exactly one step among ``_SAMPLERS``, followed by
-    steps that end with a classifier with ``decision_function``.
+    A pipeline with a step among ``_SAMPLERS`` must have exactly one,
+    followed by steps that end with a classifier with
+    ``decision_function``. One with none is a linear model after scalers,
+    which MaddnessClassifier folds into its thresholds (and rejects
+    otherwise).
     """
     if not isinstance(estimator, Pipeline):
         return None
     indices = [
         i for i, (_, step) in enumerate(estimator.steps) if type(step) in _SAMPLERS
     ]
+    if not indices:
+        pipeline_parts(estimator)
+        return None
     if len(indices) != 1:
         raise ValueError(
             "A pipeline given to MaddnessClassifierCV must hold exactly one of "
@@ -136,8 +143,9 @@ class MaddnessClassifierCV(
     Parameters
     ----------
     estimator : estimator object
-        A linear classifier, as for :class:`MaddnessClassifier`, or a
-        :class:`~sklearn.pipeline.Pipeline` holding one kernel approximation
+        A linear classifier, possibly after per-feature scalers in a
+        :class:`~sklearn.pipeline.Pipeline`, as for
+        :class:`MaddnessClassifier`, or a pipeline holding one kernel approximation
         (``RBFSampler``, ``SkewedChi2Sampler`` or ``Nystroem``) and ending
         with a classifier. For a pipeline, each candidate replaces the
         sampler by its MADDNESS wrapper (same parameters, so the same random
@@ -448,7 +456,7 @@ class MaddnessClassifierCV(
         best = self.best_estimator_
         if isinstance(best, Pipeline):
             return self._exact_scores(self.estimator_)
-        return linear_scores(best._exact_coef, best._exact_intercept)
+        return best._exact_scores()
 
     def decision_function(self, X):
         """Decision values: approximate, exact for the rows that fall back.
