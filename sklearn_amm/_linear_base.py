@@ -66,12 +66,12 @@ class BaseMaddnessLinearModel(
     def _fit(self, X, y, fit_params):
         """Fit the inner model and ``maddness_``.
 
-        Returns the validated ``X``, the rows the linear model reads (``X``
-        scaled by the pipeline's scalers, ``X`` itself for a model) and the
-        fitted scaler steps (None for a model).
-        MADDNESS learns from the latter, as it would for the linear model
-        alone fitted on them; :meth:`_fold_scalers` then carries its
-        thresholds over to the raw rows.
+        Returns the validated ``X``; ``X_head``, the rows the linear model
+        reads (``X`` scaled by the pipeline's scalers, ``X`` itself for a
+        model); and the fitted scaler steps (None for a model). MADDNESS
+        learns from ``X_head``, as it would for the linear model alone
+        fitted on it; :meth:`_fold_scalers` then carries its thresholds
+        over to the raw rows.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
         # Before fitting anything: a pipeline of other steps is an error.

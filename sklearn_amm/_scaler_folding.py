@@ -165,21 +165,23 @@ def scale_rows(scalers, X):
     """The scalers' transform of ``X``, one step after the other, as the pipeline runs them.
 
     ``X`` itself is left as it is, even by a scaler with ``copy=False``.
+    An ndarray whatever the scalers' output container (``set_output``): the
+    rows MADDNESS learns from are positional.
     """
     if not copies_input(scalers):
         X = X.copy()
     for _, step in scalers:
-        X = positional_call(step.transform, X)
+        X = np.asarray(positional_call(step.transform, X))
     return X
 
 
 def _scaled_values(scalers, probes):
     """The scalers' map of every value of ``probes``, as float64.
 
-    A value whose scaling overflows becomes infinite, where the pipeline
-    itself would raise; between steps it is kept at the largest finite
-    value of its sign (the next scaler rejects infinity), which keeps the
-    map non-decreasing.
+    A value whose scaling overflows becomes infinite (encoding such a
+    scaled row would raise); between steps it is kept at the largest
+    finite value of its sign (the next scaler rejects infinity), which
+    keeps the map non-decreasing.
     """
     values = probes
     # Probes span the whole float range: scikit-learn's finite check sums
