@@ -108,7 +108,7 @@ values. Any other step raises a ValueError naming it.""",
     # The thresholds of a linear wrapper's pipeline of scalers.
     "folded_thresholds_attribute": """\
 folded_thresholds_ : dict or None
-    With a pipeline of scalers as ``estimator``: the split thresholds
+    With scalers in the ``estimator`` pipeline: the split thresholds
     of ``maddness_`` carried over to the raw features, one ndarray of
     shape (n_codebooks_, 4, 8) per input dtype, under the keys
     ``"float32"`` and ``"float64"``, in that dtype. A raw row goes right
@@ -122,8 +122,8 @@ folded_thresholds_ : dict or None
     nodes, a threshold above a clipped range). A finite raw value whose
     scaled value would overflow to infinity, which the scaled path
     rejects as non-finite, is encoded like the largest finite values.
-    ``maddness_`` itself reads scaled rows. None when ``estimator`` is
-    not a pipeline.""",
+    ``maddness_`` itself reads scaled rows. None when there are no
+    scalers to fold.""",
     # The input-feature attributes of every fitted estimator.
     "feature_attributes": """\
 n_features_in_ : int

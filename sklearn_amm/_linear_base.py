@@ -11,14 +11,13 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.validation import validate_data
 
 from ._doc_link import DocLinkMixin
-from ._encoding import encode_rows
 from ._fallback import linear_scores
 from ._maddness_interface import approximate_product, fit_maddness
 from ._persistence import VersionedStateMixin
 from ._scaler_folding import (
     check_scalers,
     copies_input,
-    folded_threshold_sets,
+    fold_fitted_thresholds,
     pipeline_parts,
     scale_rows,
 )
@@ -115,27 +114,12 @@ class BaseMaddnessLinearModel(
         return X, X_head, scalers
 
     def _fold_scalers(self, X, X_head, scalers):
-        """Set ``folded_thresholds_``, once ``maddness_``'s thresholds are final.
-
-        Checks on the training rows that the folded thresholds give the
-        codes of the scaled rows: a scaler that is not monotone would
-        otherwise go unnoticed.
-        """
-        self.folded_thresholds_ = None
-        if scalers is None:
-            return
-        amm = self.maddness_
-        folded = folded_threshold_sets(
-            scalers, amm.split_dims_, amm.split_thresholds_, X.shape[1]
+        """Set ``folded_thresholds_``, once ``maddness_``'s thresholds are final."""
+        self.folded_thresholds_ = (
+            None
+            if scalers is None
+            else fold_fitted_thresholds(scalers, self.maddness_, X, X_head)
         )
-        raw_codes = encode_rows(X, amm.split_dims_, folded[X.dtype.name])
-        if not np.array_equal(raw_codes, amm.encode(X_head)):
-            raise ValueError(
-                "The pipeline's scalers do not map every feature by a "
-                "non-decreasing function; they cannot be folded into the "
-                "MADDNESS thresholds."
-            )
-        self.folded_thresholds_ = folded
 
     def _check_coef_shape(self, coef, n_features):
         if coef.shape[1] != n_features:

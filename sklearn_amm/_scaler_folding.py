@@ -23,6 +23,7 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 
+from ._encoding import encode_rows
 from ._wrapper_base import positional_call, unfrozen
 
 # Exactly these classes (not subclasses, whose transform may be anything):
@@ -103,6 +104,46 @@ def pipeline_parts(estimator):
                 + ', or "passthrough").'
             )
     return scalers, head
+
+
+def leading_scalers(estimator):
+    """The scalers a pipeline starts with, and the rest of it.
+
+    For :class:`~sklearn_amm.MaddnessProjection`, whose transformer may be
+    any affine map, a pipeline of several affine steps included: only the
+    run of supported scalers (and ``"passthrough"``) at the start of the
+    pipeline is folded into the thresholds; the rest is the transformer
+    whose map is read.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A transformer, or a :class:`~sklearn.pipeline.Pipeline` (possibly in
+        a FrozenEstimator), fitted or not.
+
+    Returns
+    -------
+    scalers : list of (str, estimator) or None
+        The leading scaler steps; None when ``estimator`` is not a pipeline
+        starting with a scaler followed by another step.
+    head : estimator object
+        The step after them, or the pipeline of the steps after them; the
+        whole ``estimator`` when ``scalers`` is None.
+    """
+    model = unfrozen(estimator)
+    if not isinstance(model, Pipeline):
+        return None, estimator
+    scalers, first = [], 0
+    for i, (name, step) in enumerate(model.steps[:-1]):
+        if type(unfrozen(step)) in _SCALERS:
+            scalers.append((name, step))
+            first = i + 1
+        elif not _is_skipped(step):
+            break
+    if not scalers:
+        return None, estimator
+    rest = model[first:]
+    return scalers, rest.steps[0][1] if len(rest.steps) == 1 else rest
 
 
 def _scale_and_offsets(scaler):
@@ -289,3 +330,42 @@ def folded_threshold_sets(scalers, split_dims, thresholds, n_features):
         name: fold_thresholds(scalers, split_dims, thresholds, n_features, name)
         for name in _BITS
     }
+
+
+def fold_fitted_thresholds(scalers, amm, X, X_head):
+    """:func:`folded_threshold_sets` of a fitted transformer, checked on the training rows.
+
+    Parameters
+    ----------
+    scalers : list of (str, estimator)
+        The fitted scaler steps, checked by :func:`check_scalers`.
+    amm : MaddnessTransformer
+        Fitted on ``X_head``, with its final thresholds.
+    X : ndarray of shape (n_samples, n_features)
+        The raw training rows.
+    X_head : ndarray of shape (n_samples, n_features)
+        ``X`` scaled.
+
+    Returns
+    -------
+    folded : dict
+        ``{"float32": ..., "float64": ...}``.
+
+    Raises
+    ------
+    ValueError
+        If the folded thresholds do not give the training rows the codes of
+        their scaled values: a map that is not non-decreasing would
+        otherwise go unnoticed.
+    """
+    folded = folded_threshold_sets(
+        scalers, amm.split_dims_, amm.split_thresholds_, X.shape[1]
+    )
+    raw_codes = encode_rows(X, amm.split_dims_, folded[X.dtype.name])
+    if not np.array_equal(raw_codes, amm.encode(X_head)):
+        raise ValueError(
+            "The pipeline's scalers do not map every feature by a "
+            "non-decreasing function; they cannot be folded into the "
+            "MADDNESS thresholds."
+        )
+    return folded

@@ -86,6 +86,9 @@ def _variants():
             "poly", degree=2, coef0=0.5, n_components=10, random_state=0, **small
         ),
         "projection": MaddnessProjection(PCA(n_components=3), **small),
+        "projection-scaler-pipeline": MaddnessProjection(
+            make_pipeline(StandardScaler(), PCA(n_components=3)), **small
+        ),
         # Fitted under fixed timings (see ``fitted``): the fine-tuned tables
         # at 2 codebooks, no row falling back.
         "classifier-cv": MaddnessClassifierCV(

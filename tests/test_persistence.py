@@ -16,7 +16,7 @@ from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 import sklearn_amm
 from sklearn_amm import (
@@ -76,6 +76,9 @@ def _estimators():
         ),
         "nystroem": MaddnessNystroem(n_components=20, n_codebooks=6, random_state=0),
         "projection": MaddnessProjection(PCA(n_components=4), n_codebooks=6),
+        "projection-scaler-pipeline": MaddnessProjection(
+            make_pipeline(RobustScaler(), PCA(n_components=4)), n_codebooks=6
+        ),
     }
 
 

@@ -17,6 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
+from sklearn.random_projection import GaussianRandomProjection
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
     MaxAbsScaler,
@@ -26,7 +27,12 @@ from sklearn.preprocessing import (
     StandardScaler,
 )
 
-from sklearn_amm import MaddnessClassifier, MaddnessClassifierCV, MaddnessRegressor
+from sklearn_amm import (
+    MaddnessClassifier,
+    MaddnessClassifierCV,
+    MaddnessProjection,
+    MaddnessRegressor,
+)
 from sklearn_amm._encoding import encode_rows, thresholds_for_dtype
 from sklearn_amm._scaler_folding import fold_thresholds
 
@@ -423,3 +429,39 @@ def test_non_finite_split_values_raise(fitted, value):
     rows[2, clf.maddness_.split_dims_[0, 0]] = value
     with pytest.raises(ValueError, match="Input X contains"):
         clf.predict(rows)
+
+
+@pytest.mark.parametrize("scaler", ["standard", "minmax-clip", "robust-quantiles"])
+def test_projection_folds_the_scalers_it_starts_with(scaler, monkeypatch):
+    X, _ = _data()
+    params = dict(n_codebooks=4)
+    pca = PCA(3, svd_solver="full")
+    proj = MaddnessProjection(_pipeline(scaler, clone(pca)), **params).fit(X)
+    reference = MaddnessProjection(clone(pca), **params).fit(_scale(proj, X))
+    assert_array_equal(proj.weights_, reference.weights_)
+    # Rows beyond the training range too, where the clip acts.
+    rows = np.vstack([X, 3 * X[:50]])
+    raw = [np.asfortranarray(rows, dtype=dtype) for dtype in (np.float32, np.float64)]
+    scaled = [proj.estimator_[:-1].transform(rows) for rows in raw]
+    for step in proj.estimator_[:-1]:
+        monkeypatch.setattr(step, "transform", _no_call)
+    for raw_rows, scaled_rows in zip(raw, scaled):
+        assert_array_equal(proj.transform(raw_rows), reference.transform(scaled_rows))
+
+
+def test_projection_of_affine_steps_after_the_scalers():
+    """A pipeline with several affine steps after the scaler: their map is read whole."""
+    X, _ = _data()
+    steps = [
+        StandardScaler(),
+        PCA(5, svd_solver="full"),
+        GaussianRandomProjection(3, random_state=0),
+    ]
+    proj = MaddnessProjection(make_pipeline(*steps), n_codebooks=4).fit(X)
+    assert proj.folded_thresholds_ is not None
+    scaled = proj.estimator_[:1].transform(X)
+    reference = MaddnessProjection(make_pipeline(*steps[1:]), n_codebooks=4).fit(scaled)
+    assert_array_equal(proj.transform(X), reference.transform(scaled))
+    # Without a leading scaler the whole pipeline's map is read, as before.
+    unscaled = MaddnessProjection(make_pipeline(*steps[1:]), n_codebooks=4).fit(X)
+    assert unscaled.folded_thresholds_ is None
