@@ -37,7 +37,7 @@ from ._linear_base import dense_coef, dense_intercept
 from ._maddness_params import estimator_dataclass
 from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
-from ._scaler_folding import pipeline_parts
+from ._scaler_folding import pipeline_fit_params, pipeline_parts
 from ._probability import classifier_links, inner_links
 from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
@@ -312,6 +312,12 @@ class MaddnessClassifierCV(
         )
         return pipeline
 
+    def _head_fit_params(self, fit_params):
+        """The fit parameters of the inner estimator itself."""
+        if _kernel_step(self.estimator) is not None:
+            return fit_params
+        return pipeline_fit_params(self.estimator, fit_params)
+
     @staticmethod
     def _exact_scores(model):
         """The exact decision values of rows, for the rows that fall back."""
@@ -351,8 +357,11 @@ class MaddnessClassifierCV(
         )
         # One copy of the learning rows for every candidate.
         X_learn, y_learn = X[learn], y[learn]
+        # A pipeline of scalers takes sample_weight for its linear model
+        # (see MaddnessClassifier); the candidates translate it themselves.
+        head_params = self._head_fit_params(fit_params)
         head = clone(self.estimator).fit(
-            X_learn, y_learn, **_check_method_params(X, fit_params, learn)
+            X_learn, y_learn, **_check_method_params(X, head_params, learn)
         )
         rows, labels = X[held_out], y[held_out]
         held_weight = None if weight is None else weight[held_out]
@@ -415,7 +424,7 @@ class MaddnessClassifierCV(
         }
         self.cv_results_["exact_predict_seconds"] = exact_seconds
         eligible = [r for r in results if r["meets_target"] and r["speedup"] > 1.0]
-        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self.estimator_ = clone(self.estimator).fit(X, y, **head_params)
         self.classes_ = self.estimator_.classes_
         if not eligible:
             warnings.warn(

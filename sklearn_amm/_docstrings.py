@@ -104,7 +104,10 @@ values of the split columns with them, in the rows' own dtype and
 layout, and never run the scalers, so the scalers' pass over every
 value of ``X`` (and its copy) disappears. A classifier's rows that
 fall back (``fallback_loss``) get the pipeline's exact decision
-values. Any other step raises a ValueError naming it.""",
+values. A ``sample_weight`` given to ``fit`` weighs the linear model
+(the scalers are fitted unweighted) and MADDNESS, unless metadata
+routing is enabled, which routes it by the steps' requests. Any other
+step raises a ValueError naming it.""",
     # The thresholds of a linear wrapper's pipeline of scalers.
     "folded_thresholds_attribute": """\
 folded_thresholds_ : dict or None

@@ -18,6 +18,7 @@ from ._scaler_folding import (
     check_scalers,
     copies_input,
     fold_fitted_thresholds,
+    pipeline_fit_params,
     pipeline_parts,
     scale_rows,
 )
@@ -79,7 +80,9 @@ class BaseMaddnessLinearModel(
         # learns from; feature names are checked by the wrapper. A scaler
         # with copy=False would scale X itself in place.
         fit_rows = X if scalers is None or copies_input(scalers) else X.copy()
-        self.estimator_ = self._fit_estimator(fit_rows, y, fit_params)
+        self.estimator_ = self._fit_estimator(
+            fit_rows, y, pipeline_fit_params(self.estimator, fit_params)
+        )
         scalers, head = pipeline_parts(self.estimator_)
         X_head = X
         if scalers is not None:

@@ -22,6 +22,7 @@ dtype has its own ``x*``, as the scalers round differently in each).
 import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.utils.metadata_routing import _routing_enabled
 
 from ._encoding import encode_rows
 from ._wrapper_base import positional_call, unfrozen
@@ -104,6 +105,29 @@ def pipeline_parts(estimator):
                 + ', or "passthrough").'
             )
     return scalers, head
+
+
+def pipeline_fit_params(estimator, fit_params):
+    """The fit parameters of a wrapper, as its pipeline's ``fit`` takes them.
+
+    A wrapper's ``sample_weight`` weighs its inner model's fit and the rows
+    MADDNESS learns from. ``Pipeline.fit`` takes it only as
+    ``<step>__sample_weight`` (unless metadata routing is enabled, which
+    routes it by the steps' requests): it goes to the linear model, the
+    last step, as it would to the model wrapped alone; the scalers are
+    fitted unweighted.
+    """
+    model = unfrozen(estimator)
+    if (
+        not isinstance(model, Pipeline)
+        or "sample_weight" not in fit_params
+        or _routing_enabled()
+    ):
+        return fit_params
+    head_name = _flat_steps(model)[-1][0]
+    params = {k: v for k, v in fit_params.items() if k != "sample_weight"}
+    params[f"{head_name}__sample_weight"] = fit_params["sample_weight"]
+    return params
 
 
 def leading_scalers(estimator):

@@ -368,6 +368,10 @@ def test_classifier_cv_folds_the_scalers():
         )
     assert_array_equal(scores[~mask], best.decision_function(X[~mask]))
     assert search.predict_proba(X).shape == (len(X), 3)
+    weight = np.random.default_rng(4).integers(1, 3, len(X)).astype(float)
+    with fixed_timings():
+        weighted = clone(search).fit(X, y, sample_weight=weight)
+    assert weighted.best_estimator_.folded_thresholds_ is not None
 
 
 def test_joblib_round_trip(tmp_path):
@@ -465,3 +469,17 @@ def test_projection_of_affine_steps_after_the_scalers():
     # Without a leading scaler the whole pipeline's map is read, as before.
     unscaled = MaddnessProjection(make_pipeline(*steps[1:]), n_codebooks=4).fit(X)
     assert unscaled.folded_thresholds_ is None
+
+
+def test_sample_weight_goes_to_the_linear_model_and_maddness():
+    X, y = _data()
+    weight = np.random.default_rng(4).integers(0, 3, len(X)).astype(float)
+    params = dict(n_codebooks=4, table_objective="log_loss")
+    clf = MaddnessClassifier(_pipeline("standard"), **params).fit(
+        X, y, sample_weight=weight
+    )
+    reference = MaddnessClassifier(LogisticRegression(max_iter=300), **params).fit(
+        _scale(clf, X), y, sample_weight=weight
+    )
+    assert_array_equal(clf.maddness_.leaf_weights_, reference.maddness_.leaf_weights_)
+    assert_array_equal(clf.decision_function(X), reference.decision_function(_scale(clf, X)))
