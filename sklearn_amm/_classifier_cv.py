@@ -37,8 +37,8 @@ from ._linear_base import dense_coef, dense_intercept
 from ._maddness_params import estimator_dataclass
 from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
-from ._scaler_folding import pipeline_fit_params, pipeline_parts
 from ._probability import classifier_links, inner_links
+from ._scaler_folding import pipeline_fit_params, pipeline_parts
 from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
 from ._wrapper_base import inner_fit_context, positional_call
@@ -144,14 +144,15 @@ class MaddnessClassifierCV(
     ----------
     estimator : estimator object
         A linear classifier, possibly after per-feature scalers in a
-        :class:`~sklearn.pipeline.Pipeline`, as for
-        :class:`MaddnessClassifier`, or a pipeline holding one kernel approximation
-        (``RBFSampler``, ``SkewedChi2Sampler`` or ``Nystroem``) and ending
-        with a classifier. For a pipeline, each candidate replaces the
-        sampler by its MADDNESS wrapper (same parameters, so the same random
-        features) with ``n_codebooks`` codebooks and fits the pipeline, whose
-        classifier then learns from the approximate features; rows that fall
-        back get the exact pipeline's decision values, and
+        :class:`~sklearn.pipeline.Pipeline` (folded into the thresholds, as
+        for :class:`MaddnessClassifier`), or a pipeline holding one kernel
+        approximation (``RBFSampler``, ``SkewedChi2Sampler`` or
+        ``Nystroem``) and ending with a classifier. For the latter, each
+        candidate replaces the sampler by its MADDNESS wrapper (same
+        parameters, so the same random features) with ``n_codebooks``
+        codebooks and fits the pipeline, whose classifier then learns from
+        the approximate features (steps before the sampler still run);
+        rows that fall back get the exact pipeline's decision values, and
         ``table_objectives`` is not used. An unfitted estimator is fitted
         on the learning rows for the search (so the held-out rows are new to
         it, as test rows are) and on all rows at the end; a

@@ -375,7 +375,11 @@ class MaddnessTransformer(
         Y_hat = encode_and_aggregate_dequantized(
             X,
             self.split_dims_,
-            self._encoder_thresholds[X.dtype.type] if thresholds is None else thresholds,
+            (
+                self._encoder_thresholds[X.dtype.type]
+                if thresholds is None
+                else thresholds
+            ),
             tables,
             self._aggregation == "average",
             multiplier,

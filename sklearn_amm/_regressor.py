@@ -94,7 +94,8 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
         X, X_head, scalers = self._fit(X, y, fit_params)
         self._fold_scalers(X, X_head, scalers)
         # A 1-D coef_ means the inner model predicts a 1-D array.
-        self._ravel = np.ndim(unfrozen(pipeline_parts(self.estimator_)[1]).coef_) == 1
+        _, head = pipeline_parts(self.estimator_)
+        self._ravel = np.ndim(unfrozen(head).coef_) == 1
         return self
 
     def predict(self, X):

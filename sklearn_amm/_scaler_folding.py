@@ -21,7 +21,12 @@ dtype has its own ``x*``, as the scalers round differently in each).
 
 import numpy as np
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    RobustScaler,
+    StandardScaler,
+)
 from sklearn.utils.metadata_routing import _routing_enabled
 
 from ._encoding import encode_rows
@@ -222,12 +227,15 @@ def check_scalers(scalers, n_features):
 
 
 def copies_input(scalers):
-    """Whether a scaler keeps its input (``copy=True``, the default): else it scales in place."""
+    """Whether every scaler keeps its input (``copy=True``, the default).
+
+    One with ``copy=False`` scales the array it is given in place.
+    """
     return all(getattr(unfrozen(step), "copy", True) for _, step in scalers)
 
 
 def scale_rows(scalers, X):
-    """The scalers' transform of ``X``, one step after the other, as the pipeline runs them.
+    """The scalers' transform of ``X``, a step at a time, as the pipeline runs them.
 
     ``X`` itself is left as it is, even by a scaler with ``copy=False``.
     An ndarray whatever the scalers' output container (``set_output``): the
@@ -306,8 +314,9 @@ def fold_thresholds(scalers, split_dims, thresholds, n_features, dtype):
     """
     dtype = np.dtype(dtype)
     bits = _BITS[dtype.name]
-    # Non-finite thresholds (unused nodes hold +inf) need no search.
-    folded = np.where(thresholds > 0, np.inf, -np.inf).astype(dtype)
+    # Non-finite thresholds (unused nodes hold +inf) need no search; no
+    # value is greater than a NaN either.
+    folded = np.where(thresholds < 0, -np.inf, np.inf).astype(dtype)
     finite = np.isfinite(thresholds)
     if not finite.any():
         return folded
@@ -349,7 +358,7 @@ def fold_thresholds(scalers, split_dims, thresholds, n_features, dtype):
 
 
 def folded_threshold_sets(scalers, split_dims, thresholds, n_features):
-    """``{"float32": ..., "float64": ...}``: :func:`fold_thresholds` for each input dtype."""
+    """:func:`fold_thresholds` for each input dtype, keyed by its name."""
     return {
         name: fold_thresholds(scalers, split_dims, thresholds, n_features, name)
         for name in _BITS
@@ -357,7 +366,7 @@ def folded_threshold_sets(scalers, split_dims, thresholds, n_features):
 
 
 def fold_fitted_thresholds(scalers, amm, X, X_head):
-    """:func:`folded_threshold_sets` of a fitted transformer, checked on the training rows.
+    """:func:`folded_threshold_sets` of a fitted transformer, checked on its rows.
 
     Parameters
     ----------

@@ -43,7 +43,9 @@ def _estimators():
     return [
         MaddnessTransformer(weights, **small),
         MaddnessClassifier(LogisticRegression(), **small),
-        MaddnessClassifier(make_pipeline(StandardScaler(), LogisticRegression()), **small),
+        MaddnessClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()), **small
+        ),
         MaddnessRegressor(Ridge(), **small),
         MaddnessRegressor(make_pipeline(MaxAbsScaler(), Ridge()), **small),
         MaddnessRBFSampler(n_components=10, random_state=0, **small),

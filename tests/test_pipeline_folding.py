@@ -40,9 +40,7 @@ from cv_timings import fixed_timings
 
 # Some scalers leave columns of very different scales (with_std=False...),
 # on which the logistic regression converges slowly: no matter here.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 N_FEATURES = 10
 CONSTANT = 3  # a constant column
@@ -132,9 +130,7 @@ def test_codes_are_those_of_scaling_first(fitted, dtype, order):
     codes = encode_rows(rows, clf.maddness_.split_dims_, folded)
     assert_array_equal(codes, clf.maddness_.encode(scaled))
     # And so the decision values, with the scalers never run.
-    assert_array_equal(
-        clf.decision_function(rows), _unfolded_decision(clf, scaled)
-    )
+    assert_array_equal(clf.decision_function(rows), _unfolded_decision(clf, scaled))
 
 
 def _unfolded_decision(clf, scaled):
@@ -203,14 +199,22 @@ def test_fold_thresholds_at_scaled_values_of_floats(dtype):
         dims = rng.integers(0, N_FEATURES, (4, 4))
         dims[0, 0] = CONSTANT
         ties = scaler.transform(raw)[np.arange(64), dims.ravel()[np.arange(64) % 16]]
-        thresholds = np.concatenate(
-            [ties, rng.normal(size=56) * 3, [-2.0, 2.0, -np.inf, np.inf] * 2]
-        ).reshape(4, 4, 8).astype(np.float64)
+        thresholds = (
+            np.concatenate(
+                [ties, rng.normal(size=56) * 3, [-2.0, 2.0, -np.inf, np.inf] * 2]
+            )
+            .reshape(4, 4, 8)
+            .astype(np.float64)
+        )
         folded = fold_thresholds([("s", scaler)], dims, thresholds, N_FEATURES, dtype)
         columns = np.broadcast_to(dims[:, :, None], thresholds.shape).ravel()
         values = np.concatenate([raw.ravel(), folded[np.isfinite(folded)]])
         values = np.concatenate(
-            [values, np.nextafter(values, dtype(np.inf)), np.nextafter(values, dtype(-np.inf))]
+            [
+                values,
+                np.nextafter(values, dtype(np.inf)),
+                np.nextafter(values, dtype(-np.inf)),
+            ]
         ).astype(dtype)
         values = values[np.isfinite(values)]
         for column in np.unique(columns):
@@ -224,9 +228,7 @@ def test_fold_thresholds_at_scaled_values_of_floats(dtype):
             assert_array_equal(actual, expected, err_msg=type(scaler).__name__)
 
 
-@pytest.mark.parametrize(
-    "table_objective", ["product", "log_loss", "fine_tuned"]
-)
+@pytest.mark.parametrize("table_objective", ["product", "log_loss", "fine_tuned"])
 @pytest.mark.parametrize("quantize_luts", [True, False])
 def test_predictions_are_those_of_the_model_fitted_on_scaled_rows(
     table_objective, quantize_luts
@@ -279,7 +281,9 @@ def test_nested_pipelines_are_opened():
     )
     clf = MaddnessClassifier(nested, n_codebooks=4, table_objective="product").fit(X, y)
     flat = MaddnessClassifier(
-        make_pipeline(StandardScaler(), MaxAbsScaler(), LogisticRegression(max_iter=300)),
+        make_pipeline(
+            StandardScaler(), MaxAbsScaler(), LogisticRegression(max_iter=300)
+        ),
         n_codebooks=4,
         table_objective="product",
     ).fit(X, y)
@@ -295,7 +299,9 @@ def test_nested_pipelines_are_opened():
             "'polynomialfeatures' of the pipeline is a PolynomialFeatures",
         ),
         (
-            make_pipeline(make_pipeline(StandardScaler(), PCA(3)), LogisticRegression()),
+            make_pipeline(
+                make_pipeline(StandardScaler(), PCA(3)), LogisticRegression()
+            ),
             "'pipeline__pca' of the pipeline is a PCA",
         ),
     ],
@@ -342,9 +348,7 @@ def test_fallback_rows_are_the_exact_pipelines(dtype):
     assert 0 < mask.sum() < len(rows)
     scores = clf.decision_function(rows)
     assert_array_equal(scores[mask], clf.estimator_.decision_function(rows[mask]))
-    assert_array_equal(
-        scores[~mask], _unfolded_decision(clf, _scale(clf, rows))[~mask]
-    )
+    assert_array_equal(scores[~mask], _unfolded_decision(clf, _scale(clf, rows))[~mask])
 
 
 def test_classifier_cv_folds_the_scalers():
@@ -363,9 +367,7 @@ def test_classifier_cv_folds_the_scalers():
     mask = search.fallback_mask(X)
     scores = search.decision_function(X)
     if mask.any():
-        assert_array_equal(
-            scores[mask], search.estimator_.decision_function(X[mask])
-        )
+        assert_array_equal(scores[mask], search.estimator_.decision_function(X[mask]))
     assert_array_equal(scores[~mask], best.decision_function(X[~mask]))
     assert search.predict_proba(X).shape == (len(X), 3)
     weight = np.random.default_rng(4).integers(1, 3, len(X)).astype(float)
@@ -454,7 +456,7 @@ def test_projection_folds_the_scalers_it_starts_with(scaler, monkeypatch):
 
 
 def test_projection_of_affine_steps_after_the_scalers():
-    """A pipeline with several affine steps after the scaler: their map is read whole."""
+    """Several affine steps after the scaler: their map is read whole."""
     X, _ = _data()
     steps = [
         StandardScaler(),
@@ -482,4 +484,6 @@ def test_sample_weight_goes_to_the_linear_model_and_maddness():
         _scale(clf, X), y, sample_weight=weight
     )
     assert_array_equal(clf.maddness_.leaf_weights_, reference.maddness_.leaf_weights_)
-    assert_array_equal(clf.decision_function(X), reference.decision_function(_scale(clf, X)))
+    assert_array_equal(
+        clf.decision_function(X), reference.decision_function(_scale(clf, X))
+    )
