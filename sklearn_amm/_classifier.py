@@ -16,7 +16,7 @@ from sklearn.utils.validation import (
 from ._constraints import NumberInterval
 from ._decision_classifier import DecisionClassifierMixin
 from ._docstrings import fill_docstring
-from ._fallback import calibrate, exact_rows, falls_back, held_out_rows, linear_scores
+from ._fallback import calibrate, exact_rows, falls_back, held_out_rows
 from ._labels import labels_from_scores
 from ._linear_base import BaseMaddnessLinearModel
 from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
@@ -58,6 +58,8 @@ class MaddnessClassifier(
         :class:`~sklearn.linear_model.RidgeClassifier` or
         :class:`~sklearn.linear_model.SGDClassifier`. This is checked on a
         few training rows at fit.
+
+        {scaler_pipeline}
 
     {maddness_parameters}
 
@@ -131,7 +133,8 @@ class MaddnessClassifier(
     {inner_estimator_attribute}
 
     maddness_ : MaddnessTransformer
-        Approximates ``X @ estimator_.coef_.T``; with
+        Approximates ``X @ estimator_.coef_.T`` (of the scaled rows, for a
+        pipeline of scalers); with
         ``table_objective="log_loss"``, its tables hold the decision values
         fitted by log loss instead (its ``prototypes_`` are still those of
         the product).
@@ -154,6 +157,8 @@ class MaddnessClassifier(
     validation_loss_ : float or None
         Accuracy lost against the exact model on the held-out rows, with the
         fallback (a fraction); None unless ``fallback_loss`` is set.
+
+    {folded_thresholds_attribute}
 
     table_temperature_ : float
         Only with ``table_objective="log_loss"``: the factor fitted to turn
@@ -231,9 +236,13 @@ class MaddnessClassifier(
         self : object
             Fitted estimator.
         """
-        X = self._fit(X, y, fit_params)
+        X, X_head, scalers = self._fit(X, y, fit_params)
         self.classes_ = self.estimator_.classes_
-        self._fit_tables(X, y, fit_params)
+        # The tables and fine-tuned thresholds are those of the linear
+        # model's own rows; then folded for the raw rows, which the
+        # fallback's calibration scores as predict will.
+        self._fit_tables(X_head, y, fit_params)
+        self._fold_scalers(X, X_head, scalers)
         self._calibrate_fallback(X, y, fit_params)
         return self
 
@@ -303,12 +312,12 @@ class MaddnessClassifier(
                 f"classifier with {n_classes} classes has {expected}."
             )
 
-    def _check_prediction_rule(self, rows, output):
-        predicted = positional_call(self.estimator_.predict, rows)
-        expected = labels_from_scores(self.estimator_.classes_, np.asarray(output))
+    def _check_prediction_rule(self, head, rows, output):
+        predicted = positional_call(head.predict, rows)
+        expected = labels_from_scores(head.classes_, np.asarray(output))
         if not np.array_equal(np.asarray(predicted), expected):
             raise ValueError(
-                f"The predict of {type(unfrozen(self.estimator_)).__name__} is not "
+                f"The predict of {type(unfrozen(head)).__name__} is not "
                 "the class of its largest decision value (e.g. multilabel targets); "
                 "it cannot be wrapped."
             )
@@ -349,7 +358,7 @@ class MaddnessClassifier(
             scores,
             X,
             self.fallback_threshold_,
-            linear_scores(self._exact_coef, self._exact_intercept),
+            self._exact_scores(),
         )
         return scores
 

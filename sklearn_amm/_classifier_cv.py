@@ -38,6 +38,7 @@ from ._maddness_params import estimator_dataclass
 from ._nystroem import MaddnessNystroem
 from ._persistence import VersionedStateMixin
 from ._probability import classifier_links, inner_links
+from ._scaler_folding import pipeline_fit_params, pipeline_parts
 from ._table_objective import LABEL_OBJECTIVES
 from ._validation import validate_rows
 from ._wrapper_base import inner_fit_context, positional_call
@@ -78,14 +79,20 @@ _SAMPLERS = {
 def _kernel_step(estimator):
     """Index of the kernel approximation in a pipeline, or None for a linear model.
 
-    A pipeline must have exactly one step among ``_SAMPLERS``, followed by
-    steps that end with a classifier with ``decision_function``.
+    A pipeline with a step among ``_SAMPLERS`` must have exactly one,
+    followed by steps that end with a classifier with
+    ``decision_function``. One with none is a linear model after scalers,
+    which MaddnessClassifier folds into its thresholds (and rejects
+    otherwise).
     """
     if not isinstance(estimator, Pipeline):
         return None
     indices = [
         i for i, (_, step) in enumerate(estimator.steps) if type(step) in _SAMPLERS
     ]
+    if not indices:
+        pipeline_parts(estimator)
+        return None
     if len(indices) != 1:
         raise ValueError(
             "A pipeline given to MaddnessClassifierCV must hold exactly one of "
@@ -136,14 +143,16 @@ class MaddnessClassifierCV(
     Parameters
     ----------
     estimator : estimator object
-        A linear classifier, as for :class:`MaddnessClassifier`, or a
-        :class:`~sklearn.pipeline.Pipeline` holding one kernel approximation
-        (``RBFSampler``, ``SkewedChi2Sampler`` or ``Nystroem``) and ending
-        with a classifier. For a pipeline, each candidate replaces the
-        sampler by its MADDNESS wrapper (same parameters, so the same random
-        features) with ``n_codebooks`` codebooks and fits the pipeline, whose
-        classifier then learns from the approximate features; rows that fall
-        back get the exact pipeline's decision values, and
+        A linear classifier, possibly after per-feature scalers in a
+        :class:`~sklearn.pipeline.Pipeline` (folded into the thresholds, as
+        for :class:`MaddnessClassifier`), or a pipeline holding one kernel
+        approximation (``RBFSampler``, ``SkewedChi2Sampler`` or
+        ``Nystroem``) and ending with a classifier. For the latter, each
+        candidate replaces the sampler by its MADDNESS wrapper (same
+        parameters, so the same random features) with ``n_codebooks``
+        codebooks and fits the pipeline, whose classifier then learns from
+        the approximate features (steps before the sampler still run);
+        rows that fall back get the exact pipeline's decision values, and
         ``table_objectives`` is not used. An unfitted estimator is fitted
         on the learning rows for the search (so the held-out rows are new to
         it, as test rows are) and on all rows at the end; a
@@ -304,6 +313,12 @@ class MaddnessClassifierCV(
         )
         return pipeline
 
+    def _head_fit_params(self, fit_params):
+        """The fit parameters of the inner estimator itself."""
+        if _kernel_step(self.estimator) is not None:
+            return fit_params
+        return pipeline_fit_params(self.estimator, fit_params)
+
     @staticmethod
     def _exact_scores(model):
         """The exact decision values of rows, for the rows that fall back."""
@@ -343,8 +358,11 @@ class MaddnessClassifierCV(
         )
         # One copy of the learning rows for every candidate.
         X_learn, y_learn = X[learn], y[learn]
+        # A pipeline of scalers takes sample_weight for its linear model
+        # (see MaddnessClassifier); the candidates translate it themselves.
+        head_params = self._head_fit_params(fit_params)
         head = clone(self.estimator).fit(
-            X_learn, y_learn, **_check_method_params(X, fit_params, learn)
+            X_learn, y_learn, **_check_method_params(X, head_params, learn)
         )
         rows, labels = X[held_out], y[held_out]
         held_weight = None if weight is None else weight[held_out]
@@ -407,7 +425,7 @@ class MaddnessClassifierCV(
         }
         self.cv_results_["exact_predict_seconds"] = exact_seconds
         eligible = [r for r in results if r["meets_target"] and r["speedup"] > 1.0]
-        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self.estimator_ = clone(self.estimator).fit(X, y, **head_params)
         self.classes_ = self.estimator_.classes_
         if not eligible:
             warnings.warn(
@@ -448,7 +466,7 @@ class MaddnessClassifierCV(
         best = self.best_estimator_
         if isinstance(best, Pipeline):
             return self._exact_scores(self.estimator_)
-        return linear_scores(best._exact_coef, best._exact_intercept)
+        return best._exact_scores()
 
     def decision_function(self, X):
         """Decision values: approximate, exact for the rows that fall back.

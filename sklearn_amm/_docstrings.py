@@ -88,6 +88,45 @@ X : array-like of shape (n_samples, n_features)
 estimator_ : estimator object
     The fitted inner estimator (the FrozenEstimator itself if one was
     given).""",
+    # What the linear wrappers say of a pipeline of scalers as estimator.
+    "scaler_pipeline": """\
+The linear model may also be the last step of a
+:class:`~sklearn.pipeline.Pipeline` whose earlier steps are
+per-feature scalers: :class:`~sklearn.preprocessing.StandardScaler`,
+:class:`~sklearn.preprocessing.MinMaxScaler` (``clip`` too),
+:class:`~sklearn.preprocessing.MaxAbsScaler`,
+:class:`~sklearn.preprocessing.RobustScaler` (any options), or
+``"passthrough"``; nested pipelines of these are opened. MADDNESS is
+then learned on the scaled training rows, as for the linear model
+alone fitted on them, and the scalers are folded into its split
+thresholds (``folded_thresholds_``): predictions compare the raw
+values of the split columns with them, in the rows' own dtype and
+layout, and never run the scalers, so the scalers' pass over every
+value of ``X`` (and its copy) disappears. A classifier's rows that
+fall back (``fallback_loss``) get the pipeline's exact decision
+values. A ``sample_weight`` given to ``fit`` weighs the linear model
+(the scalers are fitted unweighted) and MADDNESS, unless metadata
+routing is enabled, which routes it by the steps' requests. Any other
+step raises a ValueError naming it.""",
+    # The thresholds of a linear wrapper's pipeline of scalers.
+    "folded_thresholds_attribute": """\
+folded_thresholds_ : dict or None
+    With scalers in the ``estimator`` pipeline: the split thresholds
+    of ``maddness_`` carried over to the raw features, one ndarray of
+    shape (n_codebooks_, 4, 8) per input dtype, under the keys
+    ``"float32"`` and ``"float64"``, in that dtype. A raw row goes right
+    at a node when its value is greater than the entry, exactly when
+    its scaled value is greater than ``maddness_.split_thresholds_``'s:
+    each entry is the largest finite float whose scaled value is not,
+    found by bisection over the floats of the dtype with the fitted
+    scalers' own ``transform``, so that the codes are those of scaling
+    first, bit for bit. ``-inf``: every finite value goes right (a
+    threshold below a clipped range); ``+inf``: none does (unused
+    nodes, a threshold above a clipped range). A finite raw value whose
+    scaled value would overflow to infinity, which the scaled path
+    rejects as non-finite, is encoded like the largest finite values.
+    ``maddness_`` itself reads scaled rows. None when there are no
+    scalers to fold.""",
     # The input-feature attributes of every fitted estimator.
     "feature_attributes": """\
 n_features_in_ : int

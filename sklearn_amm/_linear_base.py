@@ -1,4 +1,9 @@
-"""What the MADDNESS linear models share: approximating ``X @ coef_.T``."""
+"""What the MADDNESS linear models share: approximating ``X @ coef_.T``.
+
+The model may follow per-feature scalers in a pipeline: MADDNESS then
+approximates the product of the scaled rows, with the scalers folded into
+its thresholds (see ``_scaler_folding``).
+"""
 
 import numpy as np
 from scipy import sparse
@@ -6,8 +11,17 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.validation import validate_data
 
 from ._doc_link import DocLinkMixin
+from ._fallback import linear_scores
 from ._maddness_interface import approximate_product, fit_maddness
 from ._persistence import VersionedStateMixin
+from ._scaler_folding import (
+    check_scalers,
+    copies_input,
+    fold_fitted_thresholds,
+    pipeline_fit_params,
+    pipeline_parts,
+    scale_rows,
+)
 from ._wrapper_base import (
     InnerEstimatorWrapper,
     check_affine_match,
@@ -50,36 +64,65 @@ class BaseMaddnessLinearModel(
     _linear_method = None
 
     def _fit(self, X, y, fit_params):
-        """Fit the inner model and ``maddness_``; return the validated ``X``."""
+        """Fit the inner model and ``maddness_``.
+
+        Returns the validated ``X``; ``X_head``, the rows the linear model
+        reads (``X`` scaled by the pipeline's scalers, ``X`` itself for a
+        model); and the fitted scaler steps (None for a model). MADDNESS
+        learns from ``X_head``, as it would for the linear model alone
+        fitted on it; :meth:`_fold_scalers` then carries its thresholds
+        over to the raw rows.
+        """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        # Before fitting anything: a pipeline of other steps is an error.
+        scalers, _ = pipeline_parts(self.estimator)
         # The inner model is fitted on the validated array, the rows MADDNESS
-        # learns from; feature names are checked by the wrapper.
-        self.estimator_ = self._fit_estimator(X, y, fit_params)
-        if not hasattr(self.estimator_, "coef_"):
+        # learns from; feature names are checked by the wrapper. A scaler
+        # with copy=False would scale X itself in place.
+        fit_rows = X if scalers is None or copies_input(scalers) else X.copy()
+        self.estimator_ = self._fit_estimator(
+            fit_rows, y, pipeline_fit_params(self.estimator, fit_params)
+        )
+        scalers, head = pipeline_parts(self.estimator_)
+        X_head = X
+        if scalers is not None:
+            check_scalers(scalers, X.shape[1])
+            X_head = scale_rows(scalers, X)
+        if not hasattr(head, "coef_"):
             raise ValueError(
-                f"{type(unfrozen(self.estimator_)).__name__} has no coef_ after fit: "
+                f"{type(unfrozen(head)).__name__} has no coef_ after fit: "
                 "only linear models can be wrapped."
             )
-        coef = dense_coef(self.estimator_)
+        coef = dense_coef(head)
         self._check_coef_shape(coef, X.shape[1])
         # Models without an intercept_ attribute have none.
-        intercept = dense_intercept(self.estimator_, len(coef))
-        rows = X[:_N_CHECK_ROWS]
-        output = positional_call(getattr(self.estimator_, self._linear_method), rows)
+        intercept = dense_intercept(head, len(coef))
+        rows = X_head[:_N_CHECK_ROWS]
+        output = positional_call(getattr(head, self._linear_method), rows)
         check_affine_match(
             output,
             rows,
             coef.T,
             intercept,
-            f"The {self._linear_method} of {type(unfrozen(self.estimator_)).__name__}",
+            f"The {self._linear_method} of {type(unfrozen(head)).__name__}",
         )
-        self._check_prediction_rule(rows, output)
+        self._check_prediction_rule(head, rows, output)
         self._intercept = intercept
         # The exact product, for the rows that fall back to it.
         self._exact_coef = coef
         self._exact_intercept = intercept.copy()
-        self.maddness_ = fit_maddness(self, X, coef.T, fit_params.get("sample_weight"))
-        return X
+        self.maddness_ = fit_maddness(
+            self, X_head, coef.T, fit_params.get("sample_weight")
+        )
+        return X, X_head, scalers
+
+    def _fold_scalers(self, X, X_head, scalers):
+        """Set ``folded_thresholds_``, once ``maddness_``'s thresholds are final."""
+        self.folded_thresholds_ = (
+            None
+            if scalers is None
+            else fold_fitted_thresholds(scalers, self.maddness_, X, X_head)
+        )
 
     def _check_coef_shape(self, coef, n_features):
         if coef.shape[1] != n_features:
@@ -88,8 +131,8 @@ class BaseMaddnessLinearModel(
                 f"{n_features} features."
             )
 
-    def _check_prediction_rule(self, rows, output):
-        """Raise if the inner model's predict is not derived from ``output``."""
+    def _check_prediction_rule(self, head, rows, output):
+        """Raise if the linear model's predict is not derived from ``output``."""
 
     def _scores(self, X):
         """Approximate ``X @ coef_.T + intercept_`` for validated X, 2-D.
@@ -100,7 +143,26 @@ class BaseMaddnessLinearModel(
         # them, or converting float32 scores, would be a second array of the
         # output's size, whose page faults cost more than the product itself
         # (decision_function at the CIFAR-100 shape took 2.7x transform).
-        return approximate_product(self.maddness_, X, np.float64, self._intercept)
+        folded = self.folded_thresholds_
+        return approximate_product(
+            self.maddness_,
+            X,
+            np.float64,
+            self._intercept,
+            None if folded is None else folded[X.dtype.name],
+        )
+
+    def _exact_scores(self):
+        """The exact model's scores of rows, for the rows that fall back.
+
+        With scalers, the fitted pipeline's own: its values bit for bit.
+        """
+        if self.folded_thresholds_ is not None:
+            model = self.estimator_
+            return lambda rows: positional_call(
+                getattr(model, self._linear_method), rows
+            )
+        return linear_scores(self._exact_coef, self._exact_intercept)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

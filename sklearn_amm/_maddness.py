@@ -345,7 +345,7 @@ class MaddnessTransformer(
         check_is_fitted(self)
         return self._transform(validate_rows(self, X))
 
-    def _transform(self, X, dtype=None, offset=None):
+    def _transform(self, X, dtype=None, offset=None, thresholds=None):
         """Approximate ``X @ weights`` for validated ``X``, plus ``offset``.
 
         Quantized tables go through the fused compiled encoder and scan,
@@ -359,12 +359,15 @@ class MaddnessTransformer(
         from float32 rows as cheaply as float32. ``offset``, an
         (n_outputs_,) array such as a model's intercepts, is folded into
         the de-quantization's shift, so adding it costs no pass over the
-        result.
+        result. ``thresholds``, in X's dtype, replace the fitted ones: a
+        wrapper that folded scalers into them encodes raw rows so.
         """
         dtype = X.dtype.type if dtype is None else np.dtype(dtype).type
         if not self._quantize_luts:
+            if thresholds is None:
+                thresholds = self.split_thresholds_
             return float_product(
-                X, self.split_dims_, self.split_thresholds_, self.luts_, dtype, offset
+                X, self.split_dims_, thresholds, self.luts_, dtype, offset
             )
         tables, multiplier, shift = self._scan_constants(dtype)
         if offset is not None:
@@ -372,7 +375,11 @@ class MaddnessTransformer(
         Y_hat = encode_and_aggregate_dequantized(
             X,
             self.split_dims_,
-            self._encoder_thresholds[X.dtype.type],
+            (
+                self._encoder_thresholds[X.dtype.type]
+                if thresholds is None
+                else thresholds
+            ),
             tables,
             self._aggregation == "average",
             multiplier,

@@ -37,7 +37,7 @@ def fit_maddness(wrapper, X, weights, sample_weight=None):
     return MaddnessTransformer(weights, **params).fit(X, sample_weight=sample_weight)
 
 
-def approximate_product(amm, X, dtype=None, offset=None):
+def approximate_product(amm, X, dtype=None, offset=None, thresholds=None):
     """Approximate ``X @ weights + offset`` for rows already validated.
 
     Parameters
@@ -52,6 +52,10 @@ def approximate_product(amm, X, dtype=None, offset=None):
     offset : ndarray of shape (n_outputs_,), default=None
         Added to every row, within the de-quantization's shift (no pass
         over the result).
+    thresholds : ndarray of shape (n_codebooks_, 4, 8), default=None
+        In X's dtype, compared with X's values instead of
+        ``split_thresholds_``: the thresholds of scalers folded into them
+        (see ``_scaler_folding``), for raw rows. None: the fitted ones.
 
     Returns
     -------
@@ -59,7 +63,7 @@ def approximate_product(amm, X, dtype=None, offset=None):
         As :meth:`MaddnessTransformer.transform` returns it:
         column-major for quantized tables.
     """
-    return amm._transform(X, dtype, offset)
+    return amm._transform(X, dtype, offset, thresholds)
 
 
 def replace_tables(amm, tables, split_thresholds=None, X=None, sample_weight=None):

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import expit
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.pipeline import Pipeline
 from sklearn.utils.extmath import softmax
 
 from ._table_objective import LABEL_OBJECTIVES
@@ -93,6 +94,9 @@ def inner_links(estimator):
     """
     getattr(estimator, "predict_proba")
     model = unfrozen(estimator)
+    if isinstance(model, Pipeline):
+        # Scalers before the model change its input, not its link.
+        return inner_links(model.steps[-1][1])
     if isinstance(model, LogisticRegression):
         return _expit_or_softmax_proba, _log_in_place
     if isinstance(model, LinearDiscriminantAnalysis):

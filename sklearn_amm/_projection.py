@@ -11,6 +11,13 @@ from ._docstrings import fill_docstring
 from ._feature_names import inner_feature_names_out
 from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS, fit_maddness
 from ._persistence import VersionedStateMixin
+from ._scaler_folding import (
+    check_scalers,
+    copies_input,
+    fold_fitted_thresholds,
+    leading_scalers,
+    scale_rows,
+)
 from ._transformer_base import ProductTransformerMixin
 from ._wrapper_base import (
     InnerEstimatorWrapper,
@@ -159,6 +166,18 @@ class MaddnessProjection(
         way it is checked on a few training rows, and a transformer that is
         not affine raises a ValueError at fit.
 
+        A :class:`~sklearn.pipeline.Pipeline` is such a transformer when all
+        its steps are affine. The per-feature scalers it starts with
+        (:class:`~sklearn.preprocessing.StandardScaler`,
+        :class:`~sklearn.preprocessing.MinMaxScaler`, ``clip`` too,
+        :class:`~sklearn.preprocessing.MaxAbsScaler`,
+        :class:`~sklearn.preprocessing.RobustScaler`, and ``"passthrough"``)
+        are folded into the split thresholds instead
+        (``folded_thresholds_``): MADDNESS learns from the scaled rows and
+        the map of the steps after the scalers, as for those steps alone
+        fitted on the scaled rows, and :meth:`transform` reads the raw rows
+        and never runs the scalers.
+
     {maddness_parameters}
 
     Attributes
@@ -166,13 +185,17 @@ class MaddnessProjection(
     {inner_estimator_attribute}
 
     weights_ : ndarray of shape (n_features_in_, n_outputs)
-        Linear part of the inner transformer.
+        Linear part of the inner transformer (of the steps after the
+        scalers it starts with, if any, on the scaled rows).
 
     offset_ : ndarray of shape (n_outputs,)
-        Output of the inner transformer for the zero row.
+        Output of the inner transformer (the same steps) for the zero row.
 
     maddness_ : MaddnessTransformer
-        Approximates ``X @ weights_``.
+        Approximates ``X @ weights_`` (of the scaled rows, if scalers are
+        folded).
+
+    {folded_thresholds_attribute}
 
     {feature_attributes}
 
@@ -216,22 +239,39 @@ class MaddnessProjection(
             Fitted estimator.
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        scalers, _ = leading_scalers(self.estimator)
         # The inner transformer is fitted on the validated array, the rows
-        # MADDNESS learns from; feature names are checked by the wrapper.
-        self.estimator_ = self._fit_estimator(X, y, fit_params)
-        self.weights_, self.offset_ = affine_map(self.estimator_, X.shape[1])
-        rows = X[:_N_CHECK_ROWS]
+        # MADDNESS learns from; feature names are checked by the wrapper. A
+        # scaler with copy=False would scale X itself in place.
+        fit_rows = X if scalers is None or copies_input(scalers) else X.copy()
+        self.estimator_ = self._fit_estimator(fit_rows, y, fit_params)
+        scalers, head = leading_scalers(self.estimator_)
+        X_head = X
+        if scalers is not None:
+            check_scalers(scalers, X.shape[1])
+            X_head = scale_rows(scalers, X)
+        self.weights_, self.offset_ = affine_map(head, X.shape[1])
+        rows = X_head[:_N_CHECK_ROWS]
         check_affine_match(
-            positional_call(self.estimator_.transform, rows),
+            positional_call(head.transform, rows),
             rows,
             self.weights_,
             self.offset_,
-            f"The transform of {type(unfrozen(self.estimator_)).__name__}",
+            f"The transform of {type(unfrozen(head)).__name__}",
         )
         self.maddness_ = fit_maddness(
-            self, X, self.weights_, fit_params.get("sample_weight")
+            self, X_head, self.weights_, fit_params.get("sample_weight")
+        )
+        self.folded_thresholds_ = (
+            None
+            if scalers is None
+            else fold_fitted_thresholds(scalers, self.maddness_, X, X_head)
         )
         return self
+
+    def _input_thresholds(self, rows):
+        folded = self.folded_thresholds_
+        return None if folded is None else folded[rows.dtype.name]
 
     def _finish(self, X_new):
         """``X @ weights_ + offset_`` from the product, in place."""

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._docstrings import fill_docstring
 from ._linear_base import BaseMaddnessLinearModel
 from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
+from ._scaler_folding import pipeline_parts
 from ._validation import validate_rows
 from ._wrapper_base import inner_fit_context, unfrozen
 
@@ -32,6 +33,8 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
         :class:`~sklearn.linear_model.Lasso`, single or multi-output. This is
         checked on a few training rows at fit.
 
+        {scaler_pipeline}
+
     {maddness_parameters}
 
     Attributes
@@ -39,7 +42,10 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
     {inner_estimator_attribute}
 
     maddness_ : MaddnessTransformer
-        Approximates ``X @ estimator_.coef_.T``.
+        Approximates ``X @ estimator_.coef_.T`` (of the scaled rows, for a
+        pipeline of scalers).
+
+    {folded_thresholds_attribute}
 
     {feature_attributes}
 
@@ -85,9 +91,11 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
         self : object
             Fitted estimator.
         """
-        self._fit(X, y, fit_params)
+        X, X_head, scalers = self._fit(X, y, fit_params)
+        self._fold_scalers(X, X_head, scalers)
         # A 1-D coef_ means the inner model predicts a 1-D array.
-        self._ravel = np.ndim(unfrozen(self.estimator_).coef_) == 1
+        _, head = pipeline_parts(self.estimator_)
+        self._ravel = np.ndim(unfrozen(head).coef_) == 1
         return self
 
     def predict(self, X):

@@ -27,7 +27,9 @@ class ProductTransformerMixin(DenseFloatTransformerMixin, TransformerMixin):
 
     A TransformerMixin, so that ``set_output`` wraps this ``transform``.
     Subclasses define ``_finish(product)``, the exact rest of the map, and
-    may define ``_product_input(X)``, the rows multiplied.
+    may define ``_product_input(X)``, the rows multiplied, and
+    ``_input_thresholds(rows)``, the thresholds they are encoded with when
+    not ``maddness_``'s (scalers folded into them).
     """
 
     def transform(self, X):
@@ -46,11 +48,20 @@ class ProductTransformerMixin(DenseFloatTransformerMixin, TransformerMixin):
         """
         check_is_fitted(self)
         X = validate_rows(self, X)
-        return self._finish(approximate_product(self.maddness_, self._product_input(X)))
+        rows = self._product_input(X)
+        return self._finish(
+            approximate_product(
+                self.maddness_, rows, thresholds=self._input_thresholds(rows)
+            )
+        )
 
     def _product_input(self, X):
         """The rows whose product is approximated, for validated X."""
         return X
+
+    def _input_thresholds(self, rows):
+        """Thresholds for these rows in place of ``maddness_``'s; None: its own."""
+        return None
 
 
 def drop_in_constraints(sklearn_transformer):

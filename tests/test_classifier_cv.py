@@ -176,11 +176,23 @@ def test_kernel_pipeline_candidates_replace_the_sampler(digits):
     assert_array_equal(search.classes_[proba.argmax(axis=1)], predicted)
 
 
-def test_pipeline_without_one_kernel_approximation_is_an_error(digits):
+def test_pipeline_with_two_kernel_approximations_is_an_error(digits):
+    from sklearn.kernel_approximation import RBFSampler
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     X_train, _, y_train, _ = digits
-    search = MaddnessClassifierCV(make_pipeline(StandardScaler(), LogisticRegression()))
+    search = MaddnessClassifierCV(
+        make_pipeline(RBFSampler(), RBFSampler(), LogisticRegression())
+    )
     with pytest.raises(ValueError, match="exactly one of RBFSampler"):
+        search.fit(X_train, y_train)
+
+
+def test_pipeline_of_other_steps_is_an_error_naming_the_step(digits):
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    X_train, _, y_train, _ = digits
+    search = MaddnessClassifierCV(make_pipeline(PCA(4), LogisticRegression()))
+    with pytest.raises(ValueError, match="Step 'pca' of the pipeline is a PCA"):
         search.fit(X_train, y_train)

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import RobustScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
 from sklearn_amm import (
@@ -65,7 +67,16 @@ def _variants():
         "classifier-fine-tuned": MaddnessClassifier(
             LogisticRegression(), table_objective="fine_tuned", random_state=0, **small
         ),
+        "classifier-scaler-pipeline": MaddnessClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()),
+            fallback_loss=0.02,
+            random_state=0,
+            **small,
+        ),
         "regressor": MaddnessRegressor(Ridge(), **small),
+        "regressor-scaler-pipeline": MaddnessRegressor(
+            make_pipeline(RobustScaler(), Ridge()), **small, **OTHER_TABLES
+        ),
         "rbf": MaddnessRBFSampler(n_components=10, random_state=0, **small),
         "skewed-chi2": MaddnessSkewedChi2Sampler(
             n_components=10, random_state=0, **small, **OTHER_TABLES
@@ -75,6 +86,9 @@ def _variants():
             "poly", degree=2, coef0=0.5, n_components=10, random_state=0, **small
         ),
         "projection": MaddnessProjection(PCA(n_components=3), **small),
+        "projection-scaler-pipeline": MaddnessProjection(
+            make_pipeline(StandardScaler(), PCA(n_components=3)), **small
+        ),
         # Fitted under fixed timings (see ``fitted``): the fine-tuned tables
         # at 2 codebooks, no row falling back.
         "classifier-cv": MaddnessClassifierCV(

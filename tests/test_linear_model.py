@@ -27,7 +27,7 @@ from sklearn.linear_model import (
 )
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -57,7 +57,12 @@ WRAPPERS = [
 
 
 @parametrize_with_checks(
-    [MaddnessClassifier(LogisticRegression()), MaddnessRegressor(Ridge())]
+    [
+        MaddnessClassifier(LogisticRegression()),
+        MaddnessRegressor(Ridge()),
+        MaddnessClassifier(make_pipeline(StandardScaler(), LogisticRegression())),
+        MaddnessRegressor(make_pipeline(MinMaxScaler(clip=True), Ridge())),
+    ]
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

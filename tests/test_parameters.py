@@ -14,6 +14,8 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError, Interval
 
 from sklearn_amm import (
@@ -41,7 +43,11 @@ def _estimators():
     return [
         MaddnessTransformer(weights, **small),
         MaddnessClassifier(LogisticRegression(), **small),
+        MaddnessClassifier(
+            make_pipeline(StandardScaler(), LogisticRegression()), **small
+        ),
         MaddnessRegressor(Ridge(), **small),
+        MaddnessRegressor(make_pipeline(MaxAbsScaler(), Ridge()), **small),
         MaddnessRBFSampler(n_components=10, random_state=0, **small),
         MaddnessSkewedChi2Sampler(n_components=10, random_state=0, **small),
         MaddnessNystroem(kernel="poly", n_components=10, random_state=0, **small),

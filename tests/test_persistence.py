@@ -15,6 +15,8 @@ import pytest
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 import sklearn_amm
 from sklearn_amm import (
@@ -61,13 +63,22 @@ def _estimators():
             table_objectives=("product",),
             random_state=0,
         ),
+        "classifier-scaler-pipeline": MaddnessClassifier(
+            make_pipeline(MinMaxScaler(clip=True), LogisticRegression()), n_codebooks=6
+        ),
         "regressor": MaddnessRegressor(Ridge(), n_codebooks=6),
+        "regressor-scaler-pipeline": MaddnessRegressor(
+            make_pipeline(StandardScaler(), Ridge()), n_codebooks=6
+        ),
         "rbf": MaddnessRBFSampler(n_components=20, n_codebooks=6, random_state=0),
         "skewed-chi2": MaddnessSkewedChi2Sampler(
             n_components=20, n_codebooks=6, random_state=0
         ),
         "nystroem": MaddnessNystroem(n_components=20, n_codebooks=6, random_state=0),
         "projection": MaddnessProjection(PCA(n_components=4), n_codebooks=6),
+        "projection-scaler-pipeline": MaddnessProjection(
+            make_pipeline(RobustScaler(), PCA(n_components=4)), n_codebooks=6
+        ),
     }
 
 

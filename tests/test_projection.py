@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import PCA, FactorAnalysis, FastICA, TruncatedSVD
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Normalizer, StandardScaler
+from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
 from sklearn.random_projection import GaussianRandomProjection, SparseRandomProjection
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -22,6 +22,7 @@ from sklearn_amm._projection import affine_map
         MaddnessProjection(GaussianRandomProjection(3, random_state=0)),
         # One component: the common checks also fit on a single sample.
         MaddnessProjection(PCA(n_components=1)),
+        MaddnessProjection(make_pipeline(MinMaxScaler(clip=True), PCA(n_components=1))),
     ]
 )
 # Some checks fit on fewer features than components, which only warns.
