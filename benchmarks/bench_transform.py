@@ -12,7 +12,8 @@ Prints, in one run:
   beside it the same under ``sklearn.config_context(assume_finite=True)``,
   for the shapes of the authors' tasks at C=16 (and C in {8, 32, 64} on
   CIFAR-100), each with F-ordered float32, C-ordered float32 and C-ordered
-  float64 X. Beside each:
+  float64 X, then the speed-ups of the three layouts side by side. Beside
+  each:
   the bytes of X the transform must read (F order: the split columns; C
   order: the cache lines holding them) and the bandwidth that implies,
   against the single-core read bandwidth measured in the same run;
@@ -24,6 +25,9 @@ Prints, in one run:
 * what ``transform`` costs beyond its kernels at N=1000;
 * a wrapped classifier's ``decision_function`` and ``predict`` at N=45000,
   default against ``assume_finite=True``;
+* the standard pipeline (``StandardScaler`` then ``LogisticRegression``,
+  784 features, 10 classes), exact against ``MaddnessClassifier`` wrapping
+  it, on 10000 C-ordered rows in float32 and float64;
 * ``transform`` at every SIMD level the CPU has, side by side;
 * the cost of the accuracy options (float tables, exact sum, a classifier's
   log-loss tables) at the CIFAR shapes, beside the defaults;
@@ -159,6 +163,8 @@ def transform_table(read_bandwidth):
     cases = [(shape, 16) for shape in SHAPES]
     cases[2:2] = [(SHAPES[1], C) for C in (8, 32, 64)]
     large = None
+    # (task, C) -> {layout: (speed-up over numpy, x bound)}, for the summary.
+    summary = {}
     for (name, n_samples, n_features, n_outputs), n_codebooks in cases:
         X64 = low_rank_rows(n_samples + N_FIT, n_features, seed=n_features)
         W = np.random.default_rng(1).normal(size=(n_features, n_outputs))
@@ -182,13 +188,42 @@ def transform_table(read_bandwidth):
                 f"{n_bytes / 1e6:>8.2f} {n_bytes / amm_s / 1e9:>6.1f} "
                 f"{amm_s / bound_s:>7.2f}"
             )
+            summary.setdefault((name, n_codebooks), {})[(dtype, order)] = (
+                numpy_s / amm_s,
+                amm_s / bound_s,
+            )
             if name == "large" and dtype == np.float32 and order == "F":
                 large = amm, X
     print("MB read: the part of X the codes depend on; 'x bound': transform time over")
     print("(MB read / single-core read bandwidth). X of the smaller tasks stays in the")
     print("caches between repeats, so it can read faster than the memory bound.")
     print()
+    layout_table(summary)
     return large
+
+
+def layout_table(summary):
+    """The speed-ups of the transform table, the layouts side by side.
+
+    Row-major (C order) rows are what most pipelines hand over, often in
+    float64; column-major float32 is the layout the encoder reads fastest.
+    """
+    print("transform speed-up over numpy by layout of X (from the table above)")
+    columns = [f"{LAYOUT_NAMES[dtype]} {order}" for dtype, order in LAYOUTS]
+    header = (
+        f"{'task':<12} {'C':>3} "
+        + " ".join(f"{column:>8}" for column in columns)
+        + "  "
+        + " ".join(f"{'bound ' + column:>11}" for column in columns)
+    )
+    print(header)
+    print("-" * len(header))
+    for (name, n_codebooks), by_layout in summary.items():
+        speedups = " ".join(f"{by_layout[layout][0]:>7.1f}x" for layout in LAYOUTS)
+        bounds = " ".join(f"{by_layout[layout][1]:>11.2f}" for layout in LAYOUTS)
+        print(f"{name:<12} {n_codebooks:>3} {speedups}  {bounds}")
+    print("'bound': the transform's time over its read bound ('x bound' above)")
+    print()
 
 
 # The scan's SIMD levels (the scalar path is two orders of magnitude slower).
@@ -483,6 +518,76 @@ def wrapper_table():
     print()
 
 
+def pipeline_rows(n_train, n_test):
+    """Rows and labels for the pipeline table: Fashion-MNIST when unpacked.
+
+    Its training files only (``tools/fetch_fashion_mnist.sh``); otherwise
+    synthetic low-rank rows of the same shape, labelled by the argmax of a
+    random linear map, which time the same.
+    """
+    from sklearn_amm.datasets import load_fashion_mnist_train
+
+    try:
+        X, y = load_fashion_mnist_train()
+        source = "Fashion-MNIST training images"
+    except FileNotFoundError:
+        X = low_rank_rows(n_train + n_test, 784, seed=784, rank=32)
+        y = np.argmax(X @ np.random.default_rng(2).normal(size=(784, 10)), axis=1)
+        source = "synthetic rows (Fashion-MNIST not unpacked)"
+    rows = np.random.default_rng(0).permutation(len(X))[: n_train + n_test]
+    return X[rows[:n_train]], y[rows[:n_train]], X[rows[n_train:]], y[rows[n_train:]], source
+
+
+def pipeline_table():
+    """The standard pipeline, exact against its MADDNESS wrapper, C order.
+
+    ``make_pipeline(StandardScaler(), LogisticRegression())`` on 784
+    features and 10 classes, fitted on 20000 rows; ``predict`` and
+    ``decision_function`` of 10000 C-ordered rows in float32 and float64
+    (and F-ordered float32 for reference), one thread. The wrapper folds
+    the scaler into its thresholds, so it reads the raw split columns only.
+    """
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_amm import MaddnessClassifier
+
+    X_train, y_train, X_test, y_test, source = pipeline_rows(20000, 10000)
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
+    with threadpool_limits(limits=1):
+        exact = clone(pipeline).fit(X_train, y_train)
+        clf = MaddnessClassifier(pipeline, random_state=0).fit(X_train, y_train)
+    print(
+        f"StandardScaler -> LogisticRegression, exact pipeline against "
+        f"MaddnessClassifier(pipeline) (C={clf.maddness_.n_codebooks_}), "
+        f"{source}: fit 20000, predict 10000 rows, 1 thread (times in ms)"
+    )
+    header = (
+        f"{'X':<7} {'method':<18} {'exact':>8} {'amm':>8} {'speedup':>8} "
+        f"{'exact acc':>9} {'amm acc':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for dtype, order in [(np.float32, "C"), (np.float64, "C"), (np.float32, "F")]:
+        X = np.asarray(X_test, dtype=dtype, order=order)
+        exact_acc = np.mean(exact.predict(X) == y_test)
+        amm_acc = np.mean(clf.predict(X) == y_test)
+        for method in ("predict", "decision_function"):
+            with threadpool_limits(limits=1):
+                exact_s = median_seconds(lambda: getattr(exact, method)(X))
+                amm_s = median_seconds(lambda: getattr(clf, method)(X))
+            print(
+                f"{LAYOUT_NAMES[dtype] + ' ' + order:<7} {method:<18} "
+                f"{exact_s * 1e3:>8.3f} {amm_s * 1e3:>8.3f} {exact_s / amm_s:>7.1f}x "
+                f"{exact_acc:>9.4f} {amm_acc:>8.4f}"
+            )
+    print("'exact': the pipeline, which scales every value of X before the model;")
+    print("'amm': the wrapper, the scaler folded into its thresholds")
+    print()
+
+
 def aggregation_table():
     """Cost of the table options: transform time against the paper's setting.
 
@@ -594,6 +699,7 @@ SECTIONS = {
     "threads": None,  # needs the large model of "transform"
     "aggregation": aggregation_table,
     "wrapper": wrapper_table,
+    "pipeline": pipeline_table,
     "levels": levels_table,
     "dram": dram_table,
     "options": options_table,
@@ -607,7 +713,14 @@ def main():
         nargs="+",
         choices=list(SECTIONS),
         default=[
-            "transform", "levels", "scan", "overhead", "wrapper", "options", "threads"
+            "transform",
+            "levels",
+            "scan",
+            "overhead",
+            "wrapper",
+            "pipeline",
+            "options",
+            "threads",
         ],
         help="tables to print (default: all but 'aggregation' and 'dram', which "
         "needs 8 GB of memory and a few minutes)",
@@ -619,7 +732,14 @@ def main():
     if "transform" in sections or "threads" in sections:
         large = transform_table(read_bandwidth)
     for section in (
-        "levels", "scan", "overhead", "wrapper", "options", "aggregation", "dram"
+        "levels",
+        "scan",
+        "overhead",
+        "wrapper",
+        "pipeline",
+        "options",
+        "aggregation",
+        "dram",
     ):
         if section in sections:
             SECTIONS[section]()
