@@ -113,7 +113,7 @@ step raises a ValueError naming it.""",
 folded_thresholds_ : dict or None
     With scalers in the ``estimator`` pipeline: the split thresholds
     of ``maddness_`` carried over to the raw features, one ndarray of
-    shape (n_codebooks_, 4, 8) per input dtype, under the keys
+    shape ``(maddness_.n_codebooks_, 4, 8)`` per input dtype, under the keys
     ``"float32"`` and ``"float64"``, in that dtype. A raw row goes right
     at a node when its value is greater than the entry, exactly when
     its scaled value is greater than ``maddness_.split_thresholds_``'s:
