@@ -243,6 +243,89 @@ def test_encode_non_finite_values(level, dtype):
         )
 
 
+# Doubles at the edges of float: the largest float, the midpoint above it
+# (which rounds up to infinity) and its neighbours, numbers no float holds,
+# and numbers that round to zero or to the smallest floats.
+_FLOAT_MAX = float(np.finfo(np.float32).max)
+_HALFWAY = float.fromhex("0x1.ffffffp127")  # between the largest float and 2**128
+_FLOAT_EDGES = np.array(
+    [
+        _FLOAT_MAX,
+        np.nextafter(_FLOAT_MAX, np.inf),
+        _HALFWAY,
+        np.nextafter(_HALFWAY, 0),
+        np.nextafter(_HALFWAY, np.inf),
+        2.0**128,
+        1e300,
+        np.finfo(np.float64).max,
+        1e-300,
+        5e-324,
+        0.0,
+        float(np.finfo(np.float32).smallest_subnormal),
+        float(np.finfo(np.float32).smallest_subnormal) / 2,
+        np.nextafter(float(np.finfo(np.float32).smallest_subnormal) / 2, 1),
+    ]
+)
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+def test_encode_doubles_beyond_and_below_the_float_range(level):
+    # Staged double rows may be compared as floats, with the doubles encoded
+    # again where that cannot tell: these finite values round to infinity,
+    # to zero or to a float shared with their threshold, and must give the
+    # double comparison's codes without being reported as non-finite.
+    rng = np.random.default_rng(11)
+    edges = np.concatenate([_FLOAT_EDGES, -_FLOAT_EDGES])
+    n_codebooks = 9
+    X, split_dims, _ = _random_problem(rng, 333, n_codebooks, np.float64)
+    X = np.where(rng.random(X.shape) < 0.5, rng.choice(edges, size=X.shape), X)
+    thresholds = rng.choice(edges, size=(n_codebooks, N_LEVELS, MAX_NODES))
+    expected = reference_encode(X, split_dims, thresholds)
+    for layout in LAYOUTS:
+        X_layout = _with_layout(X, layout)
+        _assert_both_outputs_exact(X_layout, split_dims, thresholds, level, expected)
+        assert not encode_codes(
+            X_layout,
+            split_dims,
+            thresholds,
+            np.empty((X.shape[0], n_codebooks), np.uint8),
+            level,
+            1,
+        )
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("n_features", [5, 27, 75])
+def test_encode_doubles_that_round_to_their_thresholds(level, n_features):
+    # Every value is within a few double steps, or half a float step, of a
+    # threshold of its column, so that it rounds to the same float as the
+    # threshold in most comparisons: only the doubles can tell the way.
+    rng = np.random.default_rng(n_features)
+    n_samples, n_codebooks = 257, 12
+    split_dims = rng.integers(0, n_features, size=(n_codebooks, N_LEVELS)).astype(np.intp)
+    thresholds = rng.standard_normal((n_codebooks, N_LEVELS, MAX_NODES)) * 10.0 ** rng.integers(
+        -3, 4, size=(n_codebooks, N_LEVELS, MAX_NODES)
+    )
+    X = rng.standard_normal((n_samples, n_features))
+    for c in range(n_codebooks):
+        for t in range(N_LEVELS):
+            rows = rng.random(n_samples) < 0.6
+            nodes = rng.integers(0, 2**t, size=rows.sum())
+            near = thresholds[c, t, nodes]
+            half_float_step = np.abs(near) * float(np.finfo(np.float32).eps) / 2
+            offsets = np.where(
+                rng.random(rows.sum()) < 0.5,
+                rng.integers(-3, 4, size=rows.sum()) * np.spacing(near),
+                rng.uniform(-1.5, 1.5, size=rows.sum()) * half_float_step,
+            )
+            X[rows, split_dims[c, t]] = near + offsets
+    expected = reference_encode(X, split_dims, thresholds)
+    for layout in LAYOUTS:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout), split_dims, thresholds, level, expected
+        )
+
+
 @pytest.mark.parametrize("level", SIMD_LEVELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_encode_below_16_with_infinite_thresholds(level, dtype):

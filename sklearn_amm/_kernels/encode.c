@@ -2,6 +2,7 @@
  * the portable scalar kernel; the SIMD column kernels live in one file per
  * instruction set (encode_kernels.h). See encode.h for what is computed.
  */
+#include <math.h>
 #include <string.h>
 
 #include "encode_kernels.h"
@@ -172,20 +173,62 @@ static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kern
 /* The staging buffer is aligned to this many bytes within the scratch. */
 #define STAGING_ALIGNMENT 32
 
-/* Scratch of a read mode: for transposes, the staged split columns'
- * offsets; then the buffer, buffer[column][row] (every column of X, rounded
- * up to a multiple of 8 for the transposes, or one column per split value,
- * in order, whose offsets the kernels know). */
-static size_t staging_bytes(const amm_encode_problem *p, int mode)
+/* Double rows staged by transposes are compared as floats: the float walk
+ * does twice the rows per instruction. (Rows staged by copying split
+ * values wait on reading X, not on the walk: rounding each value on the
+ * way cost more than the walk saved.) Rounding to the nearest
+ * float, n(), never reverses an order (x <= t gives n(x) <= n(t)), so
+ * n(x) > n(t) proves x > t, and n(x) < n(t) proves x < t. Only when
+ * n(x) == n(t) (a tie: x and t round to the same float) does the float
+ * comparison not tell, and then the row block is encoded again in doubles.
+ * The same happens when a float compared is not finite, which a double
+ * beyond the float range becomes: the double walk then says whether the
+ * value itself was. Either is rare in real data (a tie needs x within half
+ * a float's precision of a threshold), and the codes are those of the
+ * double comparison, bit for bit, in every case. */
+static int compares_as_float(const amm_encode_problem *p, const amm_encode_kernels *kernels,
+                             int mode)
+{
+    return p->itemsize == 8 && mode == STAGE_TRANSPOSED && kernels->reports_ties
+           && kernels->transpose_as_float != NULL;
+}
+
+/* The nearest float to x, as the conversion instruction rounds it, and
+ * +-inf beyond the float range (where C leaves the conversion undefined). */
+AMM_ALWAYS_INLINE float nearest_float(double x)
+{
+    /* The midpoint between the largest float and 2**128 rounds to even,
+     * which is up. */
+    if (x >= 0x1.ffffffp127) {
+        return HUGE_VALF;
+    }
+    if (x <= -0x1.ffffffp127) {
+        return -HUGE_VALF;
+    }
+    return (float)x;
+}
+
+/* Scratch of a read mode, in this order: for transposes, the staged split
+ * columns' offsets (and the float buffer's too, for double rows compared as
+ * floats); the float thresholds of double rows compared as floats; then
+ * the buffer, buffer[column][row] (every column of X, rounded up to a
+ * multiple of 8 for the transposes, or one column per split value, in
+ * order, whose offsets the kernels know). */
+static size_t staging_bytes(const amm_encode_problem *p, const amm_encode_kernels *kernels,
+                            int mode)
 {
     const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
     const int transposed = mode == STAGE_TRANSPOSED;
+    const int as_float = compares_as_float(p, kernels, mode);
     const ptrdiff_t n_columns = transposed ? (p->n_features + 7) / 8 * 8 : n_splits;
+    const ptrdiff_t n_offsets = transposed ? n_splits * (as_float ? 2 : 1) : 0;
+    const ptrdiff_t n_thresholds =
+        as_float ? p->n_codebooks * AMM_TREE_DEPTH * AMM_TREE_WIDTH : 0;
     if (!transposed && mode != STAGE_COPIED) {
         return 0;
     }
-    return (size_t)(transposed ? n_splits : 0) * sizeof(ptrdiff_t) + STAGING_ALIGNMENT
-           + (size_t)(n_columns * AMM_ROWS_PER_ROW_BLOCK * p->itemsize);
+    return (size_t)n_offsets * sizeof(ptrdiff_t) + (size_t)n_thresholds * sizeof(float)
+           + STAGING_ALIGNMENT + (size_t)(n_columns * AMM_ROWS_PER_ROW_BLOCK * p->itemsize);
 }
 
 /* Copies every split value of the 32 rows starting at `rows` into
@@ -253,7 +296,7 @@ static const amm_encode_kernels *kernels_of(int simd_level)
 size_t amm_encode_scratch_bytes(const amm_encode_problem *p, int simd_level)
 {
     const amm_encode_kernels *kernels = kernels_of(simd_level);
-    return kernels == NULL ? 0 : staging_bytes(p, read_mode(p, kernels));
+    return kernels == NULL ? 0 : staging_bytes(p, kernels, read_mode(p, kernels));
 }
 
 /* Full row blocks [0, n_row_blocks) from `rows` with a SIMD column kernel. */
@@ -262,11 +305,13 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
                            uint8_t *out, void *scratch)
 {
     const int is_f64 = p->itemsize == 8;
+    const int as_float = compares_as_float(p, kernels, mode);
     const ptrdiff_t row_block_bytes = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
     const ptrdiff_t row_block_stride = AMM_ROWS_PER_ROW_BLOCK * p->row_stride;
     const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
+    const ptrdiff_t n_thresholds = p->n_codebooks * AMM_TREE_DEPTH * AMM_TREE_WIDTH;
     char *buffer = NULL;
-    amm_encode_columns job;
+    amm_encode_columns job, float_job;
     ptrdiff_t row_block, k;
     int nonfinite = 0;
     job.rows = rows;
@@ -278,33 +323,60 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
     job.n_codebooks = p->n_codebooks;
     job.out = out;
     job.out_stride = row_block_bytes;
+    job.report_ties = 0;
     if (mode == READ_IN_PLACE) {
         return kernels->columns[is_f64](&job);
     }
     /* Otherwise a row block at a time, every pair of codebooks, so that a
      * row's cache lines are used while they are loaded. */
     job.n_row_blocks = 1;
+    float_job = job;
     if (mode == READ_GATHERED) {
         job.row_stride = p->row_stride;
-    } else if (mode == STAGE_TRANSPOSED) {
-        ptrdiff_t *staged_offsets = (ptrdiff_t *)scratch;
-        buffer = (char *)(staged_offsets + n_splits);
-        buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;
-        for (k = 0; k < n_splits; k++) {
-            staged_offsets[k] =
-                p->split_offsets[k] / p->col_stride * AMM_ROWS_PER_ROW_BLOCK * p->itemsize;
-        }
-        job.rows = buffer;
-        job.split_offsets = staged_offsets;
     } else {
-        /* Copied split values lie one after another, in split order. */
-        buffer = (char *)scratch;
+        /* The scratch, laid out as staging_bytes counts it. */
+        char *next = (char *)scratch;
+        job.split_offsets = NULL; /* copied split values lie one after another */
+        float_job.split_offsets = NULL;
+        if (mode == STAGE_TRANSPOSED) {
+            ptrdiff_t *staged_offsets = (ptrdiff_t *)next;
+            ptrdiff_t *float_offsets = staged_offsets + n_splits;
+            next = (char *)(staged_offsets + n_splits * (as_float ? 2 : 1));
+            for (k = 0; k < n_splits; k++) {
+                const ptrdiff_t column = p->split_offsets[k] / p->col_stride;
+                staged_offsets[k] = column * AMM_ROWS_PER_ROW_BLOCK * p->itemsize;
+                if (as_float) {
+                    float_offsets[k] = column * AMM_ROWS_PER_ROW_BLOCK * (ptrdiff_t)sizeof(float);
+                }
+            }
+            job.split_offsets = staged_offsets;
+            float_job.split_offsets = as_float ? float_offsets : NULL;
+        }
+        if (as_float) {
+            float *thresholds = (float *)next;
+            next = (char *)(thresholds + n_thresholds);
+            for (k = 0; k < n_thresholds; k++) {
+                thresholds[k] = nearest_float(((const double *)p->thresholds)[k]);
+            }
+            float_job.thresholds = thresholds;
+            float_job.report_ties = 1;
+        }
+        buffer = next;
         buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;
         job.rows = buffer;
-        job.split_offsets = NULL;
+        float_job.rows = buffer;
     }
     for (row_block = 0; row_block < n_row_blocks; row_block++) {
         const char *block_rows = rows + row_block * row_block_stride;
+        job.out = out + row_block * row_block_bytes;
+        if (as_float) {
+            kernels->transpose_as_float(block_rows, p->row_stride, p->n_features, buffer);
+            float_job.out = job.out;
+            if (kernels->columns[0](&float_job) == 0) {
+                continue;
+            }
+            /* A tie or a non-finite float: this row block again, in doubles. */
+        }
         if (mode == READ_GATHERED) {
             job.rows = block_rows;
         } else if (mode == STAGE_TRANSPOSED) {
@@ -312,7 +384,6 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
         } else {
             stage_copied(p, block_rows, buffer);
         }
-        job.out = out + row_block * row_block_bytes;
         nonfinite |= kernels->columns[is_f64](&job);
     }
     return nonfinite;
@@ -336,7 +407,7 @@ int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin
     int nonfinite = 0;
     if (kernels != NULL && simd_end > row_block_begin) {
         const int mode = read_mode(p, kernels);
-        if (staging_bytes(p, mode) <= scratch_bytes) {
+        if (staging_bytes(p, kernels, mode) <= scratch_bytes) {
             nonfinite = simd_row_blocks(
                 p, kernels, mode, p->X + row_block_begin * AMM_ROWS_PER_ROW_BLOCK * p->row_stride,
                 simd_end - row_block_begin, out, scratch);

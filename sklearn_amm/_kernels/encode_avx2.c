@@ -72,6 +72,9 @@ ENC_INLINE void store_rows(uint8_t *out, __m256i rows0, __m256i rows8, __m256i r
 #define vmask __m256
 #define V_ROWS 8
 #define V_GROUP 4
+/* Ties, for double rows compared as floats (encode.c). */
+#define v_tie(ties, x, t) ((ties) = _mm256_or_ps((ties), _mm256_cmp_ps((x), (t), _CMP_EQ_OQ)))
+#define v_any_tie(ties) (_mm256_movemask_ps(ties) != 0)
 
 /* Depths 2 and 3 in a register each; depth t uses its first 2**t entries,
  * the others are never selected. The node is the node number. */
@@ -104,6 +107,8 @@ ENC_INLINE void store_avx2_f32(uint8_t *out, const __m256i codes[4])
 #undef v_descend
 #undef v_pick3
 #undef v_leaf
+#undef v_tie
+#undef v_any_tie
 
 /* ---------------------------------------------------------------- float64 */
 
@@ -199,6 +204,32 @@ ENC_INLINE ptrdiff_t column_groups(ptrdiff_t n_features, int width, int *tail)
     return n_groups;
 }
 
+/* Stores 8 rows of 8 floats (r[i]: row i, columns 8g to 8g + 7) as
+ * buffer[8g + j][8q + i], the columns of rows 8q to 8q + 7. */
+ENC_INLINE void store_transposed8(const __m256 r[8], float *buffer, ptrdiff_t g, int q)
+{
+    __m256 t[8], u[8];
+    int i;
+    for (i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (i = 0; i < 8; i += 4) {
+        u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    /* u[i] holds columns i (low half) and i + 4 (high half) of rows 0-3;
+     * u[i + 4] the same of rows 4-7. */
+    for (i = 0; i < 4; i++) {
+        float *column = buffer + (8 * g + i) * AMM_ROWS_PER_ROW_BLOCK + 8 * q;
+        _mm256_storeu_ps(column, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
+        _mm256_storeu_ps(column + 4 * AMM_ROWS_PER_ROW_BLOCK,
+                         _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
+    }
+}
+
 /* Transposes the 32 rows starting at `rows` (C order: columns adjacent)
  * into buffer[column][row], 8 rows by 8 columns at a time. The last group
  * of columns is read with a masked load, which reads nothing past the row. */
@@ -215,30 +246,44 @@ ENC_FUNCTION void transpose_avx2_f32(const char *rows, ptrdiff_t row_stride,
     for (q = 0; q < 4; q++) {
         const char *rows8 = rows + 8 * q * row_stride;
         for (g = 0; g < n_groups; g++) {
-            __m256 r[8], t[8], u[8];
+            __m256 r[8];
             for (i = 0; i < 8; i++) {
                 const float *source = (const float *)(rows8 + i * row_stride) + 8 * g;
                 r[i] = g + 1 < n_groups ? _mm256_loadu_ps(source)
                                         : _mm256_maskload_ps(source, tail_mask);
             }
-            for (i = 0; i < 8; i += 2) {
-                t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-                t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+            store_transposed8(r, buffer, g, q);
+        }
+    }
+}
+
+/* As transpose_avx2_f32, from doubles, each rounded to the nearest float
+ * (overflowing to +-inf, as amm_nearest_float does). */
+ENC_FUNCTION void transpose_avx2_f64_as_f32(const char *rows, ptrdiff_t row_stride,
+                                            ptrdiff_t n_features, void *staged)
+{
+    float *buffer = (float *)staged;
+    int tail;
+    const ptrdiff_t n_groups = column_groups(n_features, 8, &tail);
+    const __m256i lanes = _mm256_setr_epi64x(0, 1, 2, 3);
+    const __m256i low_mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(tail), lanes);
+    const __m256i high_mask = _mm256_cmpgt_epi64(_mm256_set1_epi64x(tail - 4), lanes);
+    ptrdiff_t g;
+    int q, i;
+    for (q = 0; q < 4; q++) {
+        const char *rows8 = rows + 8 * q * row_stride;
+        for (g = 0; g < n_groups; g++) {
+            __m256 r[8];
+            for (i = 0; i < 8; i++) {
+                const double *source = (const double *)(rows8 + i * row_stride) + 8 * g;
+                const int full = g + 1 < n_groups;
+                const __m256d low =
+                    full ? _mm256_loadu_pd(source) : _mm256_maskload_pd(source, low_mask);
+                const __m256d high = full ? _mm256_loadu_pd(source + 4)
+                                          : _mm256_maskload_pd(source + 4, high_mask);
+                r[i] = _mm256_set_m128(_mm256_cvtpd_ps(high), _mm256_cvtpd_ps(low));
             }
-            for (i = 0; i < 8; i += 4) {
-                u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-                u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-                u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-                u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-            }
-            /* u[i] holds columns i (low half) and i + 4 (high half) of rows
-             * 0-3; u[i + 4] the same of rows 4-7. */
-            for (i = 0; i < 4; i++) {
-                float *column = buffer + (8 * g + i) * AMM_ROWS_PER_ROW_BLOCK + 8 * q;
-                _mm256_storeu_ps(column, _mm256_permute2f128_ps(u[i], u[i + 4], 0x20));
-                _mm256_storeu_ps(column + 4 * AMM_ROWS_PER_ROW_BLOCK,
-                                 _mm256_permute2f128_ps(u[i], u[i + 4], 0x31));
-            }
+            store_transposed8(r, buffer, g, q);
         }
     }
 }
@@ -284,6 +329,8 @@ const amm_encode_kernels amm_encode_avx2 = {
     {columns_avx2_f32, columns_avx2_f64},
     {transpose_avx2_f32, transpose_avx2_f64},
     0,
+    1,
+    transpose_avx2_f64_as_f32,
 };
 
 #endif /* AMM_HAVE_X86_KERNELS */

@@ -186,6 +186,8 @@ const amm_encode_kernels amm_encode_avx512 = {
     {columns_avx512_f32, columns_avx512_f64},
     {NULL, NULL},
     1,
+    0,
+    NULL,
 };
 
 #endif /* AMM_HAVE_X86_KERNELS */

@@ -29,9 +29,15 @@ typedef struct {
     ptrdiff_t n_codebooks;
     uint8_t *out;
     ptrdiff_t out_stride;
+    /* Nonzero (float kernels of ISAs with `reports_ties`, one row block):
+     * also report whether a value compared was equal to its threshold. */
+    int report_ties;
 } amm_encode_columns;
 
-/* Returns nonzero if a value compared was not finite. */
+/* Bit 0 of the result: a value compared was not finite. Bit 1 (only with
+ * report_ties): a value compared was equal to its threshold. */
+#define AMM_ENCODE_NONFINITE 1
+#define AMM_ENCODE_TIE 2
 typedef int (*amm_encode_columns_fn)(const amm_encode_columns *job);
 
 /* Copies the whole of the 32 C-order rows at `rows` (columns item-size
@@ -45,6 +51,11 @@ typedef struct {
     amm_encode_columns_fn columns[2];
     amm_encode_transpose_fn transpose[2]; /* NULL: stage by copying values */
     int gathers; /* the column kernels read any row stride within 32 bits */
+    /* The float kernel honours report_ties: staged double rows can then be
+     * compared as floats (encode.c explains why that is exact). */
+    int reports_ties;
+    /* As transpose[1], writing the doubles rounded to float; NULL: none. */
+    amm_encode_transpose_fn transpose_as_float;
 } amm_encode_kernels;
 
 #if AMM_HAVE_X86_KERNELS

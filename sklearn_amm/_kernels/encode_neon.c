@@ -175,6 +175,8 @@ const amm_encode_kernels amm_encode_neon = {
     {columns_neon_f32, columns_neon_f64},
     {NULL, NULL},
     0,
+    0,
+    NULL,
 };
 
 #endif /* AMM_HAVE_NEON_KERNELS */

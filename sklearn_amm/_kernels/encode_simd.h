@@ -32,6 +32,9 @@
  *   v_gather(p, index), vindex, v_row_index(row_stride)   (optional) the
  *                        V_ROWS reals at p + index[i] and the index of rows
  *                        row_stride bytes apart
+ *   v_tie(ties, x, t), v_any_tie(ties)   (optional) ties |= (x == t) per
+ *                        lane, false when either side is NaN; whether a
+ *                        lane of ties is set (ties starts as v_fzero())
  *
  * Each node representation (a node number, the index pair of a double, a
  * code built with its final bit weights...) is the instruction set's own:
@@ -89,10 +92,21 @@ ENC_INLINE void FN(load_tree)(FN(tree) *tree, const real *thresholds)
 ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
                             const int gathered, const int consecutive,
                             const ptrdiff_t *offsets, const FN(tree) *tree,
-                            ivec codes[N_VECTORS], fvec seen[4], const int first_seen)
+                            ivec codes[N_VECTORS], fvec seen[4], const int first_seen,
+                            const int track_ties, fvec *ties)
 {
 #define SPLIT(t) (rows + (consecutive ? (t) * STAGED_SPLIT_BYTES : offsets[t]))
+#ifdef v_tie
+#define TIE(x, t) \
+    if (track_ties) { \
+        v_tie(*ties, (x), (t)); \
+    }
+#else
+#define TIE(x, t)
+#endif
     int g, q;
+    (void)track_ties;
+    (void)ties;
     (void)index;
     (void)gathered;
     ENC_UNROLL
@@ -103,6 +117,7 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(0) + (g + q) * vector_stride);
             v_see(seen[(first_seen + g + q) % 4], x);
+            TIE(x, tree->depth0);
             right0[q] = v_gt(x, tree->depth0);
         }
         ENC_UNROLL
@@ -111,21 +126,27 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
             const fvec threshold =
                 v_select(right0[q], tree->depth1_left, tree->depth1_right);
             v_see(seen[(first_seen + g + q) % 4], x);
+            TIE(x, threshold);
             node[q] = v_node2(right0[q], v_gt(x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(2) + (g + q) * vector_stride);
+            const fvec threshold = v_pick2(&tree->deep, node[q]);
             v_see(seen[(first_seen + g + q) % 4], x);
-            node[q] = v_descend(node[q], v_gt(x, v_pick2(&tree->deep, node[q])));
+            TIE(x, threshold);
+            node[q] = v_descend(node[q], v_gt(x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(3) + (g + q) * vector_stride);
+            const fvec threshold = v_pick3(&tree->deep, node[q]);
             v_see(seen[(first_seen + g + q) % 4], x);
-            codes[g + q] = v_leaf(node[q], v_gt(x, v_pick3(&tree->deep, node[q])));
+            TIE(x, threshold);
+            codes[g + q] = v_leaf(node[q], v_gt(x, threshold));
         }
     }
+#undef TIE
 #undef SPLIT
 }
 
@@ -136,17 +157,17 @@ ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_IN
                                const int gathered, const int consecutive,
                                const ptrdiff_t *offsets, const FN(tree) *low,
                                const FN(tree) *high, const int has_high, fvec seen[4],
-                               uint8_t *out)
+                               const int track_ties, fvec *ties, uint8_t *out)
 {
     ivec codes[N_VECTORS], high_codes[N_VECTORS];
     int q;
     FN(codes32)(rows, vector_stride, index, gathered, consecutive, offsets, low, codes,
-                seen, 0);
+                seen, 0, track_ties, ties);
     if (has_high) {
         FN(codes32)(consecutive ? rows + AMM_TREE_DEPTH * STAGED_SPLIT_BYTES : rows,
                     vector_stride, index, gathered, consecutive,
                     consecutive ? offsets : offsets + AMM_TREE_DEPTH, high, high_codes,
-                    seen, N_VECTORS);
+                    seen, N_VECTORS, track_ties, ties);
         ENC_UNROLL
         for (q = 0; q < N_VECTORS; q++) {
             codes[q] = v_merge(codes[q], high_codes[q]);
@@ -163,7 +184,8 @@ ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_IN
  * longer with the loop. `consecutive`: a constant 1 for copied split
  * values (no split_offsets), whose loads then have constant offsets. */
 ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered,
-                                const int one_row_block, const int consecutive)
+                                const int one_row_block, const int consecutive,
+                                const int track_ties)
 {
     /* Locals, not reads through `job`: the stores of codes could alias it,
      * which would reload every field at every row block. */
@@ -185,6 +207,8 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
     const ENC_INDEX index = 0;
 #endif
     fvec seen[4] = {v_fzero(), v_fzero(), v_fzero(), v_fzero()};
+    fvec ties = v_fzero();
+    int result;
     ptrdiff_t c, row_block;
     for (c = 0; c < n_codebooks; c += 2) {
         const int has_high = c + 1 < n_codebooks;
@@ -206,14 +230,24 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
              * compiled without the test. */
             if (has_high) {
                 FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
-                               offsets, &low, &high, 1, seen, block_out);
+                               offsets, &low, &high, 1, seen, track_ties, &ties,
+                               block_out);
             } else {
                 FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
-                               offsets, &low, &low, 0, seen, block_out);
+                               offsets, &low, &low, 0, seen, track_ties, &ties, block_out);
             }
         }
     }
-    return v_any_nan(v_add(v_add(seen[0], seen[1]), v_add(seen[2], seen[3])));
+    result = v_any_nan(v_add(v_add(seen[0], seen[1]), v_add(seen[2], seen[3])))
+                 ? AMM_ENCODE_NONFINITE
+                 : 0;
+#ifdef v_tie
+    if (track_ties && v_any_tie(ties)) {
+        result |= AMM_ENCODE_TIE;
+    }
+#endif
+    (void)ties;
+    return result;
 }
 
 /* The column kernel of this ISA and dtype (amm_encode_columns_fn). */
@@ -221,17 +255,24 @@ ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
 {
 #ifdef v_gather
     if (job->row_stride != (ptrdiff_t)sizeof(real)) {
-        return FN(walk_columns)(job, 1, 0, 0);
+        return FN(walk_columns)(job, 1, 0, 0, 0);
+    }
+#endif
+#ifdef v_tie
+    /* Ties are asked for on staged row blocks, one at a time. */
+    if (job->report_ties && job->n_row_blocks == 1) {
+        return job->split_offsets == NULL ? FN(walk_columns)(job, 0, 1, 1, 1)
+                                          : FN(walk_columns)(job, 0, 1, 0, 1);
     }
 #endif
     if (job->split_offsets == NULL) {
-        return job->n_row_blocks == 1 ? FN(walk_columns)(job, 0, 1, 1)
-                                      : FN(walk_columns)(job, 0, 0, 1);
+        return job->n_row_blocks == 1 ? FN(walk_columns)(job, 0, 1, 1, 0)
+                                      : FN(walk_columns)(job, 0, 0, 1, 0);
     }
     if (job->n_row_blocks == 1) {
-        return FN(walk_columns)(job, 0, 1, 0);
+        return FN(walk_columns)(job, 0, 1, 0, 0);
     }
-    return FN(walk_columns)(job, 0, 0, 0);
+    return FN(walk_columns)(job, 0, 0, 0, 0);
 }
 
 /* The words of one dtype: the including file defines them afresh, and
