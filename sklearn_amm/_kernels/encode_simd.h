@@ -97,13 +97,13 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
 {
 #define SPLIT(t) (rows + (consecutive ? (t) * STAGED_SPLIT_BYTES : offsets[t]))
 #ifdef v_tie
-#define TIE(x, t) \
-    if (track_ties) { \
-        v_tie(*ties, (x), (t)); \
-    }
+#define TIE(x, t) (track_ties ? (void)v_tie(*ties, (x), (t)) : (void)0),
 #else
 #define TIE(x, t)
 #endif
+/* x > t per lane (x and t plain names), after noting whether x is finite
+ * and, when asked, whether it equals t. */
+#define RIGHT(x, t) (v_see(seen[(first_seen + g + q) % 4], (x)), TIE((x), (t)) v_gt((x), (t)))
     int g, q;
     (void)track_ties;
     (void)ties;
@@ -116,36 +116,29 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(0) + (g + q) * vector_stride);
-            v_see(seen[(first_seen + g + q) % 4], x);
-            TIE(x, tree->depth0);
-            right0[q] = v_gt(x, tree->depth0);
+            right0[q] = RIGHT(x, tree->depth0);
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(1) + (g + q) * vector_stride);
             const fvec threshold =
                 v_select(right0[q], tree->depth1_left, tree->depth1_right);
-            v_see(seen[(first_seen + g + q) % 4], x);
-            TIE(x, threshold);
-            node[q] = v_node2(right0[q], v_gt(x, threshold));
+            node[q] = v_node2(right0[q], RIGHT(x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(2) + (g + q) * vector_stride);
             const fvec threshold = v_pick2(&tree->deep, node[q]);
-            v_see(seen[(first_seen + g + q) % 4], x);
-            TIE(x, threshold);
-            node[q] = v_descend(node[q], v_gt(x, threshold));
+            node[q] = v_descend(node[q], RIGHT(x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
             const fvec x = ENC_LOAD(SPLIT(3) + (g + q) * vector_stride);
             const fvec threshold = v_pick3(&tree->deep, node[q]);
-            v_see(seen[(first_seen + g + q) % 4], x);
-            TIE(x, threshold);
-            codes[g + q] = v_leaf(node[q], v_gt(x, threshold));
+            codes[g + q] = v_leaf(node[q], RIGHT(x, threshold));
         }
     }
+#undef RIGHT
 #undef TIE
 #undef SPLIT
 }
