@@ -9,7 +9,6 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
-    check_is_fitted,
     column_or_1d,
 )
 
@@ -27,7 +26,7 @@ from ._table_objective import (
     fit_label_tables,
     resolve_table_objective,
 )
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 from ._wrapper_base import inner_fit_context, positional_call, unfrozen
 
 
@@ -343,7 +342,7 @@ class MaddnessClassifier(
             a time; ``np.ascontiguousarray`` gives a row-major copy where one
             is needed.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = validate_rows(self, X)
         return self._decision_function(X)
 
@@ -374,7 +373,7 @@ class MaddnessClassifier(
             ``fallback_threshold_``; all False when no row falls back.
             ``mask.mean()`` is the share of rows that fall back.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = validate_rows(self, X)
         if not self.fallback_threshold_ > 0:
             return np.zeros(X.shape[0], dtype=bool)
@@ -387,7 +386,8 @@ class MaddnessClassifier(
         tags = super().__sklearn_tags__()
         # The tags of the model a FrozenEstimator holds are the same, without
         # the deep copy FrozenEstimator makes of them: tags are read on every
-        # predict (check_is_fitted), and that copy cost more than the product.
+        # predict by scikit-learn (its check_is_fitted, scorers), and that
+        # copy cost more than the product.
         inner = get_tags(unfrozen(self.estimator)).classifier_tags
         if inner is not None:
             tags.classifier_tags.multi_class = inner.multi_class

@@ -20,7 +20,6 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_method_params,
     _check_sample_weight,
-    check_is_fitted,
     validate_data,
 )
 from threadpoolctl import threadpool_limits
@@ -40,7 +39,7 @@ from ._persistence import VersionedStateMixin
 from ._probability import classifier_links, inner_links
 from ._scaler_folding import pipeline_fit_params, pipeline_parts
 from ._table_objective import LABEL_OBJECTIVES
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 from ._wrapper_base import inner_fit_context, positional_call
 from .exceptions import AccuracyTargetWarning
 
@@ -479,7 +478,7 @@ class MaddnessClassifierCV(
             As :meth:`MaddnessClassifier.decision_function`; the inner
             model's own when the exact model was kept.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = self._validate_rows(X)
         return self._decision_function(X)
 
@@ -526,7 +525,7 @@ class MaddnessClassifierCV(
         mask : ndarray of shape (n_samples,), dtype=bool
             All True when the exact model was kept.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = self._validate_rows(X)
         if self.best_estimator_ is None:
             return np.ones(X.shape[0], dtype=bool)

@@ -6,10 +6,10 @@ probabilities from them as the inner linear model derives its own.
 """
 
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_docstring
 from ._labels import labels_from_scores
+from ._validation import check_fitted
 
 
 def _has_probabilities(self):
@@ -63,7 +63,7 @@ class DecisionClassifierMixin:
             column-major (Fortran-ordered) when the decision values are (see
             :meth:`decision_function`): the link is applied in place.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return self._probabilities(X, log=False)
 
     @available_if(_has_probabilities)
@@ -78,7 +78,7 @@ class DecisionClassifierMixin:
             In the order of ``classes_``; column-major (Fortran-ordered)
             when :meth:`predict_proba`'s array is.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return self._probabilities(X, log=True)
 
     def _probabilities_available(self):

@@ -7,9 +7,10 @@ and of ``set_output(transform="pandas")``, unchanged.
 """
 
 import numpy as np
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in
 
 from ._wrapper_base import unfrozen
+from ._validation import check_fitted
 
 
 def _numbered(prefix, n_features_out):
@@ -69,7 +70,7 @@ class ReplacedTransformerNamesMixin:
             ``nystroem0``, ... for MaddnessNystroem), as the scikit-learn
             transformer names them.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return prefixed_feature_names_out(
             self,
             self._sklearn_transformer.__name__.lower(),

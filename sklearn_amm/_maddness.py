@@ -11,7 +11,7 @@ from sklearn.base import (
 )
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._aggregation import encode_and_aggregate_dequantized
 from ._approximation import float_product, output_biases, scan_inputs
@@ -35,7 +35,7 @@ from ._training_checks import (
     warn_if_few_rows,
     warn_if_outside_range,
 )
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 
 
 @fill_docstring
@@ -311,7 +311,7 @@ class MaddnessTransformer(
         codes : ndarray of shape (n_samples, n_codebooks_), dtype=uint8
             Values 0..15.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = validate_rows(self, X)
         return encode_rows(X, self.split_dims_, self.split_thresholds_)
 
@@ -342,7 +342,7 @@ class MaddnessTransformer(
         explains are such rows; transform does not check, so as to add no
         pass over ``X``.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return self._transform(validate_rows(self, X))
 
     def _transform(self, X, dtype=None, offset=None, thresholds=None):
@@ -450,7 +450,7 @@ class MaddnessTransformer(
             split on: such rows reach the extreme leaves, where the
             approximation saturates (see :meth:`transform`).
         """
-        check_is_fitted(self)
+        check_fitted(self)
         # The exact product reads every value of X, so all must be finite.
         X = validate_rows(self, X, check_finite=True)
         warn_if_outside_range(X, *self._split_column_range)

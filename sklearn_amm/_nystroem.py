@@ -15,13 +15,13 @@ from sklearn.base import _fit_context
 from sklearn.kernel_approximation import Nystroem
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.extmath import row_norms
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._docstrings import fill_docstring
 from ._maddness_interface import approximate_product, fit_maddness
 from ._maddness_params import estimator_dataclass
 from ._transformer_base import DropInTransformer, drop_in_constraints
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 
 # Kernels of the form k(x, c) = f(x . c, ||x||, ||c||), whose only product is
 # the dot products, mapped to the kernel parameters they use.
@@ -213,7 +213,7 @@ class MaddnessNystroem(DropInTransformer, _NystroemParams):
         X_transformed : ndarray of shape (n_samples, n_components)
             float32 when both ``X`` and the training rows are float32.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         # The kernel reads the norms of whole rows, not only the split
         # columns the encoder checks: every value must be finite.
         X = validate_rows(self, X, check_finite=True)

@@ -4,7 +4,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._doc_link import DocLinkMixin
 from ._docstrings import fill_docstring
@@ -19,6 +19,7 @@ from ._scaler_folding import (
     scale_rows,
 )
 from ._transformer_base import ProductTransformerMixin
+from ._validation import check_fitted
 from ._wrapper_base import (
     InnerEstimatorWrapper,
     check_affine_match,
@@ -295,7 +296,7 @@ class MaddnessProjection(
             ``pca1``, ... for PCA), so that the wrapper is a drop-in for
             the inner transformer.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return inner_feature_names_out(
             self, self.estimator_, self.weights_.shape[1], input_features
         )

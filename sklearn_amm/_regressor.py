@@ -4,13 +4,12 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods
-from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import fill_docstring
 from ._linear_base import BaseMaddnessLinearModel
 from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS
 from ._scaler_folding import pipeline_parts
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 from ._wrapper_base import inner_fit_context, unfrozen
 
 
@@ -112,7 +111,7 @@ class MaddnessRegressor(RegressorMixin, BaseMaddnessLinearModel):
             one target at a time; ``np.ascontiguousarray`` gives a row-major
             copy where one is needed.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = validate_rows(self, X)
         y_pred = self._scores(X)
         return y_pred.ravel() if self._ravel else y_pred

@@ -8,7 +8,6 @@ the MADDNESS ones.
 """
 
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import without_booleans
 from ._doc_link import DocLinkMixin
@@ -18,7 +17,7 @@ from ._maddness_interface import MADDNESS_PARAMETER_CONSTRAINTS, approximate_pro
 from ._maddness_params import MaddnessParams
 from ._persistence import VersionedStateMixin
 from ._tags import DenseFloatTransformerMixin
-from ._validation import validate_rows
+from ._validation import check_fitted, validate_rows
 
 
 @fill_docstring
@@ -46,7 +45,7 @@ class ProductTransformerMixin(DenseFloatTransformerMixin, TransformerMixin):
             the product, which is finished in place. ``np.ascontiguousarray``
             gives a row-major copy where one is needed.
         """
-        check_is_fitted(self)
+        check_fitted(self)
         X = validate_rows(self, X)
         rows = self._product_input(X)
         return self._finish(

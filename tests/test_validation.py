@@ -397,3 +397,26 @@ def test_validate_rows_checks_feature_names(X):
     fitted = MaddnessTransformer(n_codebooks=2).fit(df)
     with pytest.warns(UserWarning, match="feature names"):
         fitted.transform(X)
+
+
+def test_fitted_estimators_skip_scikit_learns_fitted_check(fitted, X, monkeypatch):
+    # scikit-learn's check (tags, then every attribute's name) cost more
+    # than the kernels on a thousand rows; a fitted estimator answers by
+    # having n_features_in_, and an unfitted one still gets its error.
+    from sklearn.linear_model import Ridge
+    from sklearn.utils import validation
+
+    from sklearn_amm import MaddnessRegressor
+
+    regressor = MaddnessRegressor(Ridge(), n_codebooks=2).fit(X, X[:, 0])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("check_is_fitted looked through the attributes")
+
+    monkeypatch.setattr(validation, "_is_fitted", refuse)
+    fitted.transform(X)
+    fitted.encode(X)
+    regressor.predict(X)
+    monkeypatch.undo()
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        MaddnessRegressor(Ridge(), n_codebooks=2).predict(X)
