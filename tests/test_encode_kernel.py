@@ -522,3 +522,34 @@ def test_encode_reports_non_finite_split_values(level, dtype, bad, n_samples):
             assert encode_packed(_with_layout(dirty, layout), *args, packed, level, n_threads)
             assert encode_codes(_with_layout(dirty, layout), *args, codes, level, n_threads)
             np.testing.assert_array_equal(codes, reference_encode(dirty, split_dims, thresholds))
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [64, 100])
+def test_encode_huge_finite_values_are_finite(level, dtype, n_samples):
+    # The SIMD kernels check their values with a running sum of products,
+    # which overflows on values this large: the flag must then come from the
+    # values themselves (clear when all are finite, set when one is not),
+    # and the codes stay exact.
+    rng = np.random.default_rng(11)
+    X, split_dims, thresholds = _random_problem(rng, n_samples, 5, dtype)
+    scale = np.finfo(dtype).max / 8
+    X = (X * scale).astype(dtype)
+    X[0, split_dims[0, 0]] = np.finfo(dtype).max
+    X[-1, split_dims[-1, -1]] = -np.finfo(dtype).max
+    thresholds = thresholds * scale
+    kernel_thresholds = thresholds_for_dtype(thresholds, X.dtype)
+    args = (split_dims, kernel_thresholds)
+    n_threads = openmp_max_threads()
+    packed = np.zeros((-(-n_samples // 32), 3, 32), np.uint8)
+    codes = np.zeros((n_samples, 5), np.uint8)
+    for layout in LAYOUTS:
+        assert not encode_packed(_with_layout(X, layout), *args, packed, level, n_threads)
+        assert not encode_codes(_with_layout(X, layout), *args, codes, level, n_threads)
+        np.testing.assert_array_equal(codes, reference_encode(X, split_dims, thresholds))
+        for bad in [np.nan, np.inf]:
+            dirty = X.copy()
+            dirty[n_samples // 2, split_dims[2, 1]] = bad
+            assert encode_packed(_with_layout(dirty, layout), *args, packed, level, n_threads)
+            assert encode_codes(_with_layout(dirty, layout), *args, codes, level, n_threads)

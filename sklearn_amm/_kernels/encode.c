@@ -181,9 +181,10 @@ static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kern
  * n(x) > n(t) proves x > t, and n(x) < n(t) proves x < t. Only when
  * n(x) == n(t) (a tie: x and t round to the same float) does the float
  * comparison not tell, and then the row block is encoded again in doubles.
- * The same happens when a float compared is not finite, which a double
- * beyond the float range becomes: the double walk then says whether the
- * value itself was. Either is rare in real data (a tie needs x within half
+ * The same happens when the float walk's non-finite check fires, as it
+ * does for a double beyond the float range (which rounds to an infinity):
+ * the double walk, then split_values_nonfinite, say whether the value
+ * itself was finite. Either is rare in real data (a tie needs x within half
  * a float's precision of a threshold), and the codes are those of the
  * double comparison, bit for bit, in every case. */
 static int compares_as_float(const amm_encode_problem *p, const amm_encode_kernels *kernels,
@@ -389,6 +390,30 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
     return nonfinite;
 }
 
+/* Whether a split value of the rows [first_row, first_row + n_rows) is
+ * NaN or infinite, value by value, stopping at the first. The SIMD kernels
+ * check with a running sum of products of the values they compare, which
+ * costs the walk little but can also overflow on huge finite values; when
+ * it says "maybe", this gives the answer. */
+static int split_values_nonfinite(const amm_encode_problem *p, ptrdiff_t first_row,
+                                  ptrdiff_t n_rows)
+{
+    const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
+    ptrdiff_t k, r;
+    for (k = 0; k < n_splits; k++) {
+        const char *column = p->X + first_row * p->row_stride + p->split_offsets[k];
+        for (r = 0; r < n_rows; r++) {
+            const char *value = column + r * p->row_stride;
+            const uint64_t seen = p->itemsize == 8 ? nonfinite_bit_f64(*(const double *)value)
+                                                   : nonfinite_bit_f32(*(const float *)value);
+            if (seen >> 63) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin,
                           ptrdiff_t row_block_end, uint8_t *out, int simd_level,
                           void *scratch, size_t scratch_bytes)
@@ -411,6 +436,11 @@ int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin
             nonfinite = simd_row_blocks(
                 p, kernels, mode, p->X + row_block_begin * AMM_ROWS_PER_ROW_BLOCK * p->row_stride,
                 simd_end - row_block_begin, out, scratch);
+            if (nonfinite) {
+                nonfinite = split_values_nonfinite(
+                    p, row_block_begin * AMM_ROWS_PER_ROW_BLOCK,
+                    (simd_end - row_block_begin) * AMM_ROWS_PER_ROW_BLOCK);
+            }
             scalar_out += (simd_end - row_block_begin) * row_block_bytes;
             scalar_begin = simd_end;
         }

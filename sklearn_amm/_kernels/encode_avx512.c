@@ -55,7 +55,7 @@
 #define v_add(a, b) OP(add)((a), (b))
 /* (AVX-512 DQ's vfpclassps would tell non-finite values directly, but DQ
  * is not part of the AMM_AVX512 level.) */
-#define v_see(seen, x) ((seen) = OP(fmadd)((x), OP(setzero)(), (seen)))
+#define v_see(seen, x, y) ((seen) = OP(fmadd)((x), (y), (seen)))
 #define v_any_nan(x) (PASTE(OP(cmp), _mask)((x), (x), _CMP_UNORD_Q) != 0)
 #define v_node2(m0, m1) add_bit(IOP(maskz_mov)((m0), IOP(set1)(8)), (m1), 4)
 #define v_descend(node, m) add_bit((node), (m), 2)

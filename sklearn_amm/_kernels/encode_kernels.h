@@ -34,8 +34,10 @@ typedef struct {
     int report_ties;
 } amm_encode_columns;
 
-/* Bit 0 of the result: a value compared was not finite. Bit 1 (only with
- * report_ties): a value compared was equal to its threshold. */
+/* Bit 0 of the result: a value compared may not have been finite (the
+ * kernels' check is cheap and can also fire on huge finite values; the
+ * driver then looks at the values). Clear: every value was finite. Bit 1
+ * (only with report_ties): a value compared was equal to its threshold. */
 #define AMM_ENCODE_NONFINITE 1
 #define AMM_ENCODE_TIE 2
 typedef int (*amm_encode_columns_fn)(const amm_encode_columns *job);

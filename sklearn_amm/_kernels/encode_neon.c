@@ -34,7 +34,7 @@
 #define v_set1(x) OP(vdupq_n)(x)
 #define v_fzero() OP(vdupq_n)(0)
 #define v_add(a, b) OP(vaddq)((a), (b))
-#define v_see(seen, x) ((seen) = OP(vfmaq)((seen), (x), OP(vdupq_n)(0)))
+#define v_see(seen, x, y) ((seen) = OP(vfmaq)((seen), (x), (y)))
 #define v_any_nan(x) (vminvq_u32(v_u32(OP(vceqq)((x), (x)))) == 0)
 /* node = 2 b0 + b1 from the all-ones masks of b0 and b1 */
 #define v_node2(m0, m1) IOP(vsubq)(IOP(vandq)((m0), IOP(vdupq_n)(2)), (m1))
