@@ -452,9 +452,22 @@ cdef int _run_task(const _Job *job, Py_ssize_t task, Py_ssize_t thread) noexcept
     return nonfinite
 
 
-cdef _split_offsets(const intp_t[:, ::1] split_dims, Py_ssize_t column_stride):
-    """Byte offset of each split column from the start of a row."""
-    return np.asarray(split_dims, dtype=np.intp) * column_stride
+cdef ptrdiff_t[:, ::1] _split_offsets(
+    const intp_t[:, ::1] split_dims, Py_ssize_t column_stride
+):
+    """Byte offset of each split column from the start of a row.
+
+    A loop rather than ``np.asarray(split_dims) * column_stride``: making an
+    array of the memoryview cost about 2 us, half of a small call.
+    """
+    cdef ptrdiff_t[:, ::1] offsets = np.empty(
+        (split_dims.shape[0], AMM_TREE_DEPTH), dtype=np.intp
+    )
+    cdef Py_ssize_t c, t
+    for c in range(split_dims.shape[0]):
+        for t in range(AMM_TREE_DEPTH):
+            offsets[c, t] = split_dims[c, t] * column_stride
+    return offsets
 
 
 cdef amm_encode_problem _problem(
