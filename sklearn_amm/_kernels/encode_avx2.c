@@ -238,7 +238,14 @@ ENC_INLINE void store_transposed8(const __m256 r[8], float *buffer, ptrdiff_t g,
 
 /* Transposes the 32 rows starting at `rows` (C order: columns adjacent)
  * into buffer[column][row], 8 rows by 8 columns at a time. The last group
- * of columns is read with a masked load, which reads nothing past the row. */
+ * of columns is read with a masked load, which reads nothing past the row.
+ *
+ * The loads go across 8 rows before moving along them, a pattern the
+ * hardware prefetchers follow poorly once rows are long, so each cache
+ * line read (every other group of 8 floats) is followed by a prefetch of
+ * the same columns 16 rows on. At Caltech 5x5's shape (75 floats a row)
+ * the whole C-order transform took 15% less time; at 27 floats a row the
+ * same within 2%, where a prefetch per load cost the transposes 21%. */
 ENC_FUNCTION void transpose_avx2_f32(const char *rows, ptrdiff_t row_stride,
                                      ptrdiff_t n_features, void *staged)
 {
@@ -255,6 +262,9 @@ ENC_FUNCTION void transpose_avx2_f32(const char *rows, ptrdiff_t row_stride,
             __m256 r[8];
             for (i = 0; i < 8; i++) {
                 const float *source = (const float *)(rows8 + i * row_stride) + 8 * g;
+                if ((g & 1) == 0) {
+                    _mm_prefetch((const char *)source + 16 * row_stride, _MM_HINT_T0);
+                }
                 r[i] = g + 1 < n_groups ? _mm256_loadu_ps(source)
                                         : _mm256_maskload_ps(source, tail_mask);
             }
@@ -264,7 +274,11 @@ ENC_FUNCTION void transpose_avx2_f32(const char *rows, ptrdiff_t row_stride,
 }
 
 /* As transpose_avx2_f32, from doubles, each rounded to the nearest float
- * (overflowing to +-inf, as amm_nearest_float does). */
+ * (overflowing to +-inf, as amm_nearest_float does). Its prefetches go 8
+ * rows ahead, a cache line (8 doubles) each: at 75 doubles a row (29 MB,
+ * read from memory) the transposes alone streamed 10.6 GB/s without them
+ * and 18.0 GB/s with; at 27 doubles a row, X in the caches, they took 4%
+ * longer. */
 ENC_FUNCTION void transpose_avx2_f64_as_f32(const char *rows, ptrdiff_t row_stride,
                                             ptrdiff_t n_features, void *staged)
 {
@@ -283,6 +297,7 @@ ENC_FUNCTION void transpose_avx2_f64_as_f32(const char *rows, ptrdiff_t row_stri
             for (i = 0; i < 8; i++) {
                 const double *source = (const double *)(rows8 + i * row_stride) + 8 * g;
                 const int full = g + 1 < n_groups;
+                _mm_prefetch((const char *)source + 8 * row_stride, _MM_HINT_T0);
                 const __m256d low =
                     full ? _mm256_loadu_pd(source) : _mm256_maskload_pd(source, low_mask);
                 const __m256d high = full ? _mm256_loadu_pd(source + 4)
