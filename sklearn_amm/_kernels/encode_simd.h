@@ -18,7 +18,7 @@
  *   v_see(seen, x, y)    seen = x * y + seen: NaN or infinite when x or y
  *                        is, and it stays so. One FMA checks two vectors
  *                        of split values: checking each on its own (x * 0
- *                        + seen) took 18% of the walk on Zen 3. Finite
+ *                        + seen) took 8-12% more time on Zen 3. Finite
  *                        values can overflow it too, so a non-finite
  *                        `seen` only says "maybe": the driver then looks at
  *                        the values themselves (encode.c).
