@@ -7,10 +7,12 @@ import pytest
 import scipy.sparse
 from sklearn import config_context
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.utils import validation
 from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import validate_data
 
-from sklearn_amm import MaddnessTransformer, _reference
+from sklearn_amm import MaddnessRegressor, MaddnessTransformer, _reference
 from sklearn_amm._validation import validate_rows
 
 
@@ -403,11 +405,6 @@ def test_fitted_estimators_skip_scikit_learns_fitted_check(fitted, X, monkeypatc
     # scikit-learn's check (tags, then every attribute's name) cost more
     # than the kernels on a thousand rows; a fitted estimator answers by
     # having n_features_in_, and an unfitted one still gets its error.
-    from sklearn.linear_model import Ridge
-    from sklearn.utils import validation
-
-    from sklearn_amm import MaddnessRegressor
-
     regressor = MaddnessRegressor(Ridge(), n_codebooks=2).fit(X, X[:, 0])
 
     def refuse(*args, **kwargs):
