@@ -29,8 +29,9 @@ typedef struct {
     ptrdiff_t n_codebooks;
     uint8_t *out;
     ptrdiff_t out_stride;
-    /* Nonzero (float kernels of ISAs with `reports_ties`, one row block):
-     * also report whether a value compared was equal to its threshold. */
+    /* Nonzero (float kernels of ISAs with `reports_ties`, one row block
+     * read through split_offsets): also report whether a value compared
+     * was equal to its threshold. */
     int report_ties;
 } amm_encode_columns;
 

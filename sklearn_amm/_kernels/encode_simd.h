@@ -271,10 +271,10 @@ ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
     }
 #endif
 #ifdef v_tie
-    /* Ties are asked for on staged row blocks, one at a time. */
+    /* Ties are asked for on transposed row blocks, one at a time, which
+     * are read through split_offsets. */
     if (job->report_ties && job->n_row_blocks == 1) {
-        return job->split_offsets == NULL ? FN(walk_columns)(job, 0, 1, 1, 1)
-                                          : FN(walk_columns)(job, 0, 1, 0, 1);
+        return FN(walk_columns)(job, 0, 1, 0, 1);
     }
 #endif
     if (job->split_offsets == NULL) {
