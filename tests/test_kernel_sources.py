@@ -34,6 +34,7 @@ ISA_FILES = (
     "scan_avx512.c",
     "scan_simd.h",
     "scan_root.h",
+    "scan_sink.h",
 )
 # The entry points that choose a kernel by SIMD level, and the portable
 # kernels they fall back to (any amm_..._scalar... function), as patterns.

@@ -18,9 +18,8 @@
 #if AMM_HAVE_X86_KERNELS
 
 #include <immintrin.h>
-#include <float.h>
 
-#include "scan_root.h"
+#include "scan_sink.h"
 
 #define PASTE_(a, b) a##b
 #define PASTE(a, b) PASTE_(a, b)
@@ -74,25 +73,24 @@
 #define STORE_F64(n, dst, v) \
     STORE_FIRST(n, 8, _mm512_storeu_pd, _mm512_mask_storeu_pd, __mmask8, dst, v)
 
-/* u32 totals, quad[i] rows 16i..16i+15, to output m (int32, float). */
-SCAN_INLINE void write32_avx512(const amm_scan_problem *problem, int m,
+/* u32 totals, quad[i] rows 16i..16i+15, to output t of the sink (int32,
+ * float). */
+SCAN_INLINE void write32_avx512(const amm_scan_sink *sink, int t,
                                 ptrdiff_t row, int rows, const __m512i *quad)
 {
-    const ptrdiff_t offset = m * problem->out_stride + row;
     int i;
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
-        int32_t *out = (int32_t *)problem->out + offset;
+        int32_t *out = (int32_t *)sink->out[t] + row;
         for (i = 0; i < 4; i++) {
             STORE_I32(rows - 16 * i, out + 16 * i, quad[i]);
         }
         break;
     }
     case AMM_OUT_FLOAT32: {
-        float *out = (float *)problem->out + offset;
-        const __m512 multiplier =
-            _mm512_set1_ps(((const float *)problem->multiplier)[m]);
-        const __m512 shift = _mm512_set1_ps(((const float *)problem->shift)[m]);
+        float *out = (float *)sink->out[t] + row;
+        const __m512 multiplier = _mm512_set1_ps(sink->multiplier_f32[t]);
+        const __m512 shift = _mm512_set1_ps(sink->shift_f32[t]);
         for (i = 0; i < 4; i++) {
             __m512 y = _mm512_cvtepi32_ps(quad[i]);
             y = _mm512_add_ps(_mm512_mul_ps(y, multiplier), shift);
@@ -101,11 +99,9 @@ SCAN_INLINE void write32_avx512(const amm_scan_problem *problem, int m,
         break;
     }
     case AMM_OUT_FLOAT64: {
-        double *out = (double *)problem->out + offset;
-        const __m512d multiplier =
-            _mm512_set1_pd(((const double *)problem->multiplier)[m]);
-        const __m512d shift =
-            _mm512_set1_pd(((const double *)problem->shift)[m]);
+        double *out = (double *)sink->out[t] + row;
+        const __m512d multiplier = _mm512_set1_pd(sink->multiplier_f64[t]);
+        const __m512d shift = _mm512_set1_pd(sink->shift_f64[t]);
         for (i = 0; i < 4; i++) {
             __m512d y0 = _mm512_cvtepi32_pd(_mm512_castsi512_si256(quad[i]));
             __m512d y1 = _mm512_cvtepi32_pd(_mm512_extracti64x4_epi64(quad[i], 1));
@@ -145,12 +141,12 @@ SCAN_INLINE void widen_avx512(__m512i even, __m512i odd, __m512i *quad)
     quad[3] = _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(words[1], 1));
 }
 
-SCAN_INLINE void write16_avx512(const amm_scan_problem *problem, int m,
+SCAN_INLINE void write16_avx512(const amm_scan_sink *sink, int t,
                                 ptrdiff_t row, int rows, __m512i even,
                                 __m512i odd)
 {
-    if (problem->output == AMM_OUT_UINT16) {
-        uint16_t *out = (uint16_t *)problem->out + m * problem->out_stride + row;
+    if (sink->output == AMM_OUT_UINT16) {
+        uint16_t *out = (uint16_t *)sink->out[t] + row;
         __m512i words[2];
         words_in_order_avx512(even, odd, words);
         STORE_U16(rows, out, words[0]);
@@ -158,26 +154,26 @@ SCAN_INLINE void write16_avx512(const amm_scan_problem *problem, int m,
     } else {
         __m512i quad[4];
         widen_avx512(even, odd, quad);
-        write32_avx512(problem, m, row, rows, quad);
+        write32_avx512(sink, t, row, rows, quad);
     }
 }
 
 /* Totals root * width of one output, root: 64 bytes in row order. */
-SCAN_INLINE void write_root_avx512(const amm_scan_problem *problem, int m,
-                                   ptrdiff_t row, int rows, __m512i root,
-                                   int width)
+SCAN_INLINE void write_root_avx512(const amm_scan_sink *sink, int t,
+                                   ptrdiff_t row, int rows, __m512i root)
 {
-    const ptrdiff_t offset = m * problem->out_stride + row;
-    const __m128i log2_width = _mm_cvtsi32_si128(__builtin_ctz((unsigned)width));
+    const __m128i log2_width =
+        _mm_cvtsi32_si128(__builtin_ctz((unsigned)sink->width));
+    const int shift_root = sink->shift_root[t];
     __m512i q[4]; /* vector k: rows 16k..16k+15 */
     __m128i count;
-    int k, shift_root;
-    switch (problem->output) {
+    int k;
+    switch (sink->output) {
     case AMM_OUT_UINT8:
-        STORE_U8(rows, (uint8_t *)problem->out + offset, root);
+        STORE_U8(rows, (uint8_t *)sink->out[t] + row, root);
         return;
     case AMM_OUT_UINT16: {
-        uint16_t *out = (uint16_t *)problem->out + offset;
+        uint16_t *out = (uint16_t *)sink->out[t] + row;
         const __m512i low = _mm512_cvtepu8_epi16(_mm512_castsi512_si256(root));
         const __m512i high = _mm512_cvtepu8_epi16(_mm512_extracti64x4_epi64(root, 1));
         STORE_U16(rows, out, _mm512_sll_epi16(low, log2_width));
@@ -189,19 +185,18 @@ SCAN_INLINE void write_root_avx512(const amm_scan_problem *problem, int m,
     q[1] = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(root, 1));
     q[2] = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(root, 2));
     q[3] = _mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(root, 3));
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
-        int32_t *out = (int32_t *)problem->out + offset;
+        int32_t *out = (int32_t *)sink->out[t] + row;
         for (k = 0; k < 4; k++) {
             STORE_I32(rows - 16 * k, out + 16 * k, _mm512_sll_epi32(q[k], log2_width));
         }
         break;
     }
     case AMM_OUT_FLOAT32: {
-        float *out = (float *)problem->out + offset;
-        const __m512 multiplier = _mm512_set1_ps((float)root_multiplier(
-            ((const float *)problem->multiplier)[m], width, FLT_MAX, &shift_root));
-        const __m512 shift = _mm512_set1_ps(((const float *)problem->shift)[m]);
+        float *out = (float *)sink->out[t] + row;
+        const __m512 multiplier = _mm512_set1_ps(sink->multiplier_f32[t]);
+        const __m512 shift = _mm512_set1_ps(sink->shift_f32[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             const __m512i total = shift_root ? _mm512_sll_epi32(q[k], count) : q[k];
@@ -212,10 +207,9 @@ SCAN_INLINE void write_root_avx512(const amm_scan_problem *problem, int m,
         break;
     }
     case AMM_OUT_FLOAT64: {
-        double *out = (double *)problem->out + offset;
-        const __m512d multiplier = _mm512_set1_pd(root_multiplier(
-            ((const double *)problem->multiplier)[m], width, DBL_MAX, &shift_root));
-        const __m512d shift = _mm512_set1_pd(((const double *)problem->shift)[m]);
+        double *out = (double *)sink->out[t] + row;
+        const __m512d multiplier = _mm512_set1_pd(sink->multiplier_f64[t]);
+        const __m512d shift = _mm512_set1_pd(sink->shift_f64[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             const __m512i y = shift_root ? _mm512_sll_epi32(q[k], count) : q[k];

@@ -17,10 +17,11 @@
  *   v_maddubs(a, w)    a[2i] * w[2i] + a[2i+1] * w[2i+1], a unsigned (pmaddubsw)
  *   v_high_nibbles(x)  (x >> 4) & 0x0F per byte
  *   v_and, v_add16, v_add32, v_bytes(x), v_words(x), v_zero()
- *   FN(write_root)(problem, m, row, rows, root, width)   totals root * width
- *   FN(write16)(problem, m, row, rows, even, odd)        16-bit totals
+ *   FN(write_root)(sink, t, row, rows, root)      totals root * sink->width
+ *   FN(write16)(sink, t, row, rows, even, odd)    16-bit totals
  *   FN(widen)(even, odd, quad)     16-bit totals to u32, 4 vectors, row order
- *   FN(write32)(problem, m, row, rows, quad)             32-bit totals
+ *   FN(write32)(sink, t, row, rows, quad)         32-bit totals
+ * each writing rows [row, row + rows) of output t of a tile (scan_sink.h).
  *
  * 16-bit totals are kept split by row parity: "even" holds, in each 16-bit
  * lane, the row of the lane's low byte, "odd" the row of its high byte.
@@ -47,6 +48,9 @@
 #define SPAN_TILE 3
 #endif
 #define TILE_MAX (GROUP_TILE > SPAN_TILE ? GROUP_TILE : SPAN_TILE)
+#if TILE_MAX > AMM_SCAN_SINK_OUTPUTS
+#error "a tile holds more outputs than its sink"
+#endif
 
 /* Blocks one vector spans: 2 for 64-row vectors, else 1. */
 #define V_BLOCKS ((V_ROWS + AMM_ROWS_PER_BLOCK - 1) / AMM_ROWS_PER_BLOCK)
@@ -114,12 +118,15 @@ SCAN_INLINE void FN(group_root)(const uint8_t *codes, const ptrdiff_t next,
 
 /* Rows [row, end) as one vector: its code bytes in column 0, the offset of
  * the next block's (0 when the vector lies in one block, see v_codes), and
- * how many rows it holds. */
-#define VECTOR_AT(problem, block_bytes, row, end, codes, next, rows)          \
-    const int rows = (end) - (row) < V_ROWS ? (int)((end) - (row)) : V_ROWS; \
-    const uint8_t *codes = (problem)->codes +                                 \
-                           (row) / AMM_ROWS_PER_BLOCK * (block_bytes) +   \
-                           (row) % AMM_ROWS_PER_BLOCK;                    \
+ * how many rows it holds (V_ROWS when `full`, a constant in the callers).
+ * Rows are never negative: unsigned division is a shift. */
+#define VECTOR_AT(problem, block_bytes, row, end, full, codes, next, rows)    \
+    const int rows = (full) || (end) - (row) >= V_ROWS ? V_ROWS              \
+                                                       : (int)((end) - (row)); \
+    const uint8_t *codes =                                                    \
+        (problem)->codes +                                                    \
+        (ptrdiff_t)((size_t)(row) / AMM_ROWS_PER_BLOCK) * (block_bytes) +     \
+        (ptrdiff_t)((size_t)(row) % AMM_ROWS_PER_BLOCK);                      \
     const ptrdiff_t next = rows > AMM_ROWS_PER_BLOCK ? (block_bytes) : 0
 
 /* ---- general path: sums, and averages of several groups ---- */
@@ -245,11 +252,12 @@ SCAN_INLINE void FN(span16)(const amm_scan_problem *problem,
     }
 }
 
-/* 16-bit totals of one vector of rows to outputs [m0, m0 + n_tile), or
- * 32-bit ones over n_spans > 1 spans of 256 padded codebooks. */
+/* 16-bit totals of one vector of rows to the tile's outputs, or 32-bit
+ * ones over n_spans > 1 spans of 256 padded codebooks. */
 SCAN_INLINE void FN(span_vector)(const amm_scan_problem *problem,
+                                 const amm_scan_sink *sink,
                                  const uint8_t *codes, const ptrdiff_t next,
-                                 const uint8_t *const *tables, int m0,
+                                 const uint8_t *const *tables,
                                  const int n_tile, const int n_spans,
                                  ptrdiff_t row, int rows)
 {
@@ -259,7 +267,7 @@ SCAN_INLINE void FN(span_vector)(const amm_scan_problem *problem,
         FN(span16)(problem, codes, next, tables, 0, n_tile, even, odd);
         SCAN_UNROLL
         for (t = 0; t < n_tile; t++) {
-            FN(write16)(problem, m0 + t, row, rows, even[t], odd[t]);
+            FN(write16)(sink, t, row, rows, even[t], odd[t]);
         }
     } else {
         /* More than 256 padded codebooks: 32-bit totals. */
@@ -283,51 +291,72 @@ SCAN_INLINE void FN(span_vector)(const amm_scan_problem *problem,
         }
         SCAN_UNROLL
         for (t = 0; t < n_tile; t++) {
-            FN(write32)(problem, m0 + t, row, rows, quad[t]);
+            FN(write32)(sink, t, row, rows, quad[t]);
         }
     }
 }
 
 /* ---- a tile of outputs over row blocks ---- */
 
-/* Outputs [m0, m0 + n_tile) of row blocks [block_begin, block_end), one
- * vector of rows at a time: with `one_group`, the root of the one averaging
- * tree (C <= 16, n_pairs columns; total = root * width); else the general
- * path. Callers pass constants, so each instance keeps one of the two. */
-SCAN_INLINE void FN(tile)(const amm_scan_problem *problem,
-                          ptrdiff_t block_begin, ptrdiff_t block_end, int m0,
-                          const int n_tile, const int one_group,
-                          const int n_pairs, const int single, const int width)
+/* Rows [row, end) of the tile's outputs, one vector at a time: with
+ * `one_group`, the root of the one averaging tree (C <= 16, n_pairs
+ * columns); else the general path. Callers pass constants, so each instance
+ * keeps one of the two; with `full`, every vector holds V_ROWS rows, which
+ * the writes then store directly. */
+SCAN_INLINE void FN(vectors)(const amm_scan_problem *problem,
+                             const amm_scan_sink *sink,
+                             const uint8_t *const *tables, ptrdiff_t row,
+                             const ptrdiff_t end, const int full,
+                             const int n_tile, const int one_group,
+                             const int n_pairs, const int single)
 {
     const ptrdiff_t block_bytes =
         (ptrdiff_t)problem->n_padded / 2 * AMM_ROWS_PER_BLOCK;
     const int n_spans = (problem->n_padded + AMM_SCAN_MAX_U16_CODEBOOKS - 1) /
                         AMM_SCAN_MAX_U16_CODEBOOKS;
-    /* The last block may be partial. */
-    const ptrdiff_t end = block_end * AMM_ROWS_PER_BLOCK < problem->n_samples
-                              ? block_end * AMM_ROWS_PER_BLOCK
-                              : problem->n_samples;
-    const uint8_t *tables[TILE_MAX];
-    ptrdiff_t row;
     int t;
-    SCAN_UNROLL
-    for (t = 0; t < n_tile; t++) {
-        tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
-    }
-    for (row = block_begin * AMM_ROWS_PER_BLOCK; row < end; row += V_ROWS) {
-        VECTOR_AT(problem, block_bytes, row, end, codes, next, rows);
+    for (; row < end; row += V_ROWS) {
+        VECTOR_AT(problem, block_bytes, row, end, full, codes, next, rows);
         if (one_group) {
             vec root[GROUP_TILE];
             FN(group_root)(codes, next, tables, n_pairs, single, n_tile, root);
             SCAN_UNROLL
             for (t = 0; t < n_tile; t++) {
-                FN(write_root)(problem, m0 + t, row, rows, root[t], width);
+                FN(write_root)(sink, t, row, rows, root[t]);
             }
         } else {
-            FN(span_vector)(problem, codes, next, tables, m0, n_tile, n_spans, row,
-                            rows);
+            FN(span_vector)(problem, sink, codes, next, tables, n_tile, n_spans,
+                            row, rows);
         }
     }
+}
+
+/* Outputs [m0, m0 + n_tile) of row blocks [block_begin, block_end): whole
+ * vectors, then the one the scan's end cuts short, if any (total = root *
+ * width on the one-group path, `width` 0 on the general path). */
+SCAN_INLINE void FN(tile)(const amm_scan_problem *problem,
+                          ptrdiff_t block_begin, ptrdiff_t block_end, int m0,
+                          const int n_tile, const int one_group,
+                          const int n_pairs, const int single, const int width)
+{
+    /* The last block may be partial. */
+    const ptrdiff_t begin = block_begin * AMM_ROWS_PER_BLOCK;
+    const ptrdiff_t end = block_end * AMM_ROWS_PER_BLOCK < problem->n_samples
+                              ? block_end * AMM_ROWS_PER_BLOCK
+                              : problem->n_samples;
+    const ptrdiff_t full_end = begin + (end - begin) / V_ROWS * V_ROWS;
+    const uint8_t *tables[TILE_MAX];
+    amm_scan_sink sink;
+    int t;
+    SCAN_UNROLL
+    for (t = 0; t < n_tile; t++) {
+        tables[t] = problem->tables + (ptrdiff_t)(m0 + t) * problem->n_padded * 16;
+    }
+    amm_scan_sink_init(&sink, problem, m0, n_tile, width);
+    FN(vectors)(problem, &sink, tables, begin, full_end, 1, n_tile, one_group,
+                n_pairs, single);
+    FN(vectors)(problem, &sink, tables, full_end, end, 0, n_tile, one_group,
+                n_pairs, single);
 }
 
 SCAN_INLINE void FN(group_blocks)(const amm_scan_problem *problem,
@@ -375,9 +404,13 @@ SCAN_INLINE void FN(span_blocks)(const amm_scan_problem *problem,
 
 /* ---- entry point ---- */
 
-SCAN_TARGET void FN(amm_scan)(const amm_scan_problem *problem,
+SCAN_TARGET void FN(amm_scan)(const amm_scan_problem *shared,
                               ptrdiff_t block_begin, ptrdiff_t block_end)
 {
+    /* A copy no store of the scan can alias (see scan_sink.h): its fields
+     * stay in registers across every block's writes. */
+    const amm_scan_problem local = *shared;
+    const amm_scan_problem *problem = &local;
     /* Cache chunks of row blocks: every tile of outputs is scanned over a
      * chunk's codes while they are in L1. */
     ptrdiff_t chunk = amm_scan_chunk_blocks(problem->n_padded);

@@ -7,10 +7,9 @@
 #if AMM_HAVE_X86_KERNELS
 
 #include <immintrin.h>
-#include <float.h>
 #include <string.h>
 
-#include "scan_root.h"
+#include "scan_sink.h"
 
 #define PASTE_(a, b) a##b
 #define PASTE(a, b) PASTE_(a, b)
@@ -51,7 +50,7 @@
  * last, partial block a scratch buffer copied out afterwards, so that rows
  * past n_samples are never written. */
 #define DESTINATION(type, rows_per_vector)                                   \
-    type *out = (type *)problem->out + m * problem->out_stride + row;        \
+    type *out = (type *)sink->out[t] + row;                                   \
     type *dst = rows == (rows_per_vector) ? out : (type *)tail
 #define FLUSH_TAIL(type)                                                      \
     if (dst != out) {                                                         \
@@ -59,12 +58,12 @@
     }
 
 /* u32 totals of rows 0-7, 8-15, 16-23, 24-31 to output m (int32, float). */
-SCAN_INLINE void write32_avx2(const amm_scan_problem *problem, int m,
+SCAN_INLINE void write32_avx2(const amm_scan_sink *sink, int t,
                               ptrdiff_t row, int rows, const __m256i *quad)
 {
     double tail[32];
     int i;
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
         DESTINATION(int32_t, 32);
         for (i = 0; i < 4; i++) {
@@ -76,8 +75,8 @@ SCAN_INLINE void write32_avx2(const amm_scan_problem *problem, int m,
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 32);
         const __m256 multiplier =
-            _mm256_set1_ps(((const float *)problem->multiplier)[m]);
-        const __m256 shift = _mm256_set1_ps(((const float *)problem->shift)[m]);
+            _mm256_set1_ps(sink->multiplier_f32[t]);
+        const __m256 shift = _mm256_set1_ps(sink->shift_f32[t]);
         for (i = 0; i < 4; i++) {
             __m256 y = _mm256_cvtepi32_ps(quad[i]);
             y = _mm256_add_ps(_mm256_mul_ps(y, multiplier), shift);
@@ -89,9 +88,9 @@ SCAN_INLINE void write32_avx2(const amm_scan_problem *problem, int m,
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 32);
         const __m256d multiplier =
-            _mm256_set1_pd(((const double *)problem->multiplier)[m]);
+            _mm256_set1_pd(sink->multiplier_f64[t]);
         const __m256d shift =
-            _mm256_set1_pd(((const double *)problem->shift)[m]);
+            _mm256_set1_pd(sink->shift_f64[t]);
         for (i = 0; i < 4; i++) {
             __m256d y0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(quad[i]));
             __m256d y1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(quad[i], 1));
@@ -118,11 +117,11 @@ SCAN_INLINE void widen_avx2(__m256i even, __m256i odd, __m256i *quad)
     quad[3] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(hi, 1));
 }
 
-SCAN_INLINE void write16_avx2(const amm_scan_problem *problem, int m,
+SCAN_INLINE void write16_avx2(const amm_scan_sink *sink, int t,
                               ptrdiff_t row, int rows, __m256i even,
                               __m256i odd)
 {
-    if (problem->output == AMM_OUT_UINT16) {
+    if (sink->output == AMM_OUT_UINT16) {
         uint16_t tail[32];
         DESTINATION(uint16_t, 32);
         const __m256i lo = _mm256_unpacklo_epi16(even, odd); /* 0-7 | 16-23 */
@@ -137,19 +136,21 @@ SCAN_INLINE void write16_avx2(const amm_scan_problem *problem, int m,
     } else {
         __m256i quad[4];
         widen_avx2(even, odd, quad);
-        write32_avx2(problem, m, row, rows, quad);
+        write32_avx2(sink, t, row, rows, quad);
     }
 }
 
 /* Totals root * width of one output, root: 32 bytes in row order. */
-SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
-                                 ptrdiff_t row, int rows, __m256i root, int width)
+SCAN_INLINE void write_root_avx2(const amm_scan_sink *sink, int t,
+                                 ptrdiff_t row, int rows, __m256i root)
 {
     double tail[32];
     __m256i q[4]; /* vector k: rows 8k..8k+7 */
     __m128i count;
-    int k, shift_root;
-    switch (problem->output) {
+    const int width = sink->width;
+    const int shift_root = sink->shift_root[t];
+    int k;
+    switch (sink->output) {
     case AMM_OUT_UINT8: {
         DESTINATION(uint8_t, 32);
         _mm256_storeu_si256((__m256i *)dst, root);
@@ -157,7 +158,7 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
         return;
     }
     case AMM_OUT_UINT16:
-        write16_avx2(problem, m, row, rows,
+        write16_avx2(sink, t, row, rows,
                      _mm256_maddubs_epi16(root, _mm256_set1_epi16((short)width)),
                      _mm256_maddubs_epi16(root, _mm256_set1_epi16((short)(width << 8))));
         return;
@@ -178,7 +179,7 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
         q[2] = _mm256_shuffle_epi8(high, first);
         q[3] = _mm256_shuffle_epi8(high, second);
     }
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
         DESTINATION(int32_t, 32);
         count = _mm_cvtsi32_si128(__builtin_ctz((unsigned)width));
@@ -191,9 +192,8 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 32);
-        const __m256 multiplier = _mm256_set1_ps((float)root_multiplier(
-            ((const float *)problem->multiplier)[m], width, FLT_MAX, &shift_root));
-        const __m256 shift = _mm256_set1_ps(((const float *)problem->shift)[m]);
+        const __m256 multiplier = _mm256_set1_ps(sink->multiplier_f32[t]);
+        const __m256 shift = _mm256_set1_ps(sink->shift_f32[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             const __m256i total = shift_root ? _mm256_sll_epi32(q[k], count) : q[k];
@@ -206,9 +206,8 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 32);
-        const __m256d multiplier = _mm256_set1_pd(root_multiplier(
-            ((const double *)problem->multiplier)[m], width, DBL_MAX, &shift_root));
-        const __m256d shift = _mm256_set1_pd(((const double *)problem->shift)[m]);
+        const __m256d multiplier = _mm256_set1_pd(sink->multiplier_f64[t]);
+        const __m256d shift = _mm256_set1_pd(sink->shift_f64[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             const __m256i y = shift_root ? _mm256_sll_epi32(q[k], count) : q[k];
@@ -267,12 +266,12 @@ SCAN_INLINE void write_root_avx2(const amm_scan_problem *problem, int m,
 #define v_zero() _mm_setzero_si128()
 
 /* u32 totals of rows 0-3, 4-7, 8-11, 12-15 to output m (int32, float). */
-SCAN_INLINE void write32_ssse3(const amm_scan_problem *problem, int m,
+SCAN_INLINE void write32_ssse3(const amm_scan_sink *sink, int t,
                                ptrdiff_t row, int rows, const __m128i *quad)
 {
     double tail[16];
     int i;
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
         DESTINATION(int32_t, 16);
         for (i = 0; i < 4; i++) {
@@ -283,8 +282,8 @@ SCAN_INLINE void write32_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 16);
-        const __m128 multiplier = _mm_set1_ps(((const float *)problem->multiplier)[m]);
-        const __m128 shift = _mm_set1_ps(((const float *)problem->shift)[m]);
+        const __m128 multiplier = _mm_set1_ps(sink->multiplier_f32[t]);
+        const __m128 shift = _mm_set1_ps(sink->shift_f32[t]);
         for (i = 0; i < 4; i++) {
             __m128 y = _mm_cvtepi32_ps(quad[i]);
             y = _mm_add_ps(_mm_mul_ps(y, multiplier), shift);
@@ -295,8 +294,8 @@ SCAN_INLINE void write32_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 16);
-        const __m128d multiplier = _mm_set1_pd(((const double *)problem->multiplier)[m]);
-        const __m128d shift = _mm_set1_pd(((const double *)problem->shift)[m]);
+        const __m128d multiplier = _mm_set1_pd(sink->multiplier_f64[t]);
+        const __m128d shift = _mm_set1_pd(sink->shift_f64[t]);
         for (i = 0; i < 4; i++) {
             __m128d y0 = _mm_cvtepi32_pd(quad[i]);
             __m128d y1 = _mm_cvtepi32_pd(_mm_shuffle_epi32(quad[i], 0xEE));
@@ -322,11 +321,11 @@ SCAN_INLINE void widen_ssse3(__m128i even, __m128i odd, __m128i *quad)
     quad[3] = _mm_unpackhi_epi16(hi, zero);
 }
 
-SCAN_INLINE void write16_ssse3(const amm_scan_problem *problem, int m,
+SCAN_INLINE void write16_ssse3(const amm_scan_sink *sink, int t,
                                ptrdiff_t row, int rows, __m128i even,
                                __m128i odd)
 {
-    if (problem->output == AMM_OUT_UINT16) {
+    if (sink->output == AMM_OUT_UINT16) {
         uint16_t tail[16];
         DESTINATION(uint16_t, 16);
         _mm_storeu_si128((__m128i *)dst, _mm_unpacklo_epi16(even, odd));
@@ -335,19 +334,21 @@ SCAN_INLINE void write16_ssse3(const amm_scan_problem *problem, int m,
     } else {
         __m128i quad[4];
         widen_ssse3(even, odd, quad);
-        write32_ssse3(problem, m, row, rows, quad);
+        write32_ssse3(sink, t, row, rows, quad);
     }
 }
 
 /* Totals root * width of one output, root: 16 bytes in row order. */
-SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
-                                  ptrdiff_t row, int rows, __m128i root, int width)
+SCAN_INLINE void write_root_ssse3(const amm_scan_sink *sink, int t,
+                                  ptrdiff_t row, int rows, __m128i root)
 {
     double tail[16];
     __m128i q[4]; /* vector k: rows 4k..4k+3 */
     __m128i count;
-    int k, shift_root;
-    switch (problem->output) {
+    const int width = sink->width;
+    const int shift_root = sink->shift_root[t];
+    int k;
+    switch (sink->output) {
     case AMM_OUT_UINT8: {
         DESTINATION(uint8_t, 16);
         _mm_storeu_si128((__m128i *)dst, root);
@@ -355,7 +356,7 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
         return;
     }
     case AMM_OUT_UINT16:
-        write16_ssse3(problem, m, row, rows,
+        write16_ssse3(sink, t, row, rows,
                       _mm_maddubs_epi16(root, _mm_set1_epi16((short)width)),
                       _mm_maddubs_epi16(root, _mm_set1_epi16((short)(width << 8))));
         return;
@@ -364,7 +365,7 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
     q[1] = _mm_shuffle_epi8(root, DWORD_MASK_128(1));
     q[2] = _mm_shuffle_epi8(root, DWORD_MASK_128(2));
     q[3] = _mm_shuffle_epi8(root, DWORD_MASK_128(3));
-    switch (problem->output) {
+    switch (sink->output) {
     case AMM_OUT_INT32: {
         DESTINATION(int32_t, 16);
         count = _mm_cvtsi32_si128(__builtin_ctz((unsigned)width));
@@ -376,9 +377,8 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT32: {
         DESTINATION(float, 16);
-        const __m128 multiplier = _mm_set1_ps((float)root_multiplier(
-            ((const float *)problem->multiplier)[m], width, FLT_MAX, &shift_root));
-        const __m128 shift = _mm_set1_ps(((const float *)problem->shift)[m]);
+        const __m128 multiplier = _mm_set1_ps(sink->multiplier_f32[t]);
+        const __m128 shift = _mm_set1_ps(sink->shift_f32[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             __m128 y = _mm_cvtepi32_ps(shift_root ? _mm_sll_epi32(q[k], count) : q[k]);
@@ -390,9 +390,8 @@ SCAN_INLINE void write_root_ssse3(const amm_scan_problem *problem, int m,
     }
     case AMM_OUT_FLOAT64: {
         DESTINATION(double, 16);
-        const __m128d multiplier = _mm_set1_pd(root_multiplier(
-            ((const double *)problem->multiplier)[m], width, DBL_MAX, &shift_root));
-        const __m128d shift = _mm_set1_pd(((const double *)problem->shift)[m]);
+        const __m128d multiplier = _mm_set1_pd(sink->multiplier_f64[t]);
+        const __m128d shift = _mm_set1_pd(sink->shift_f64[t]);
         count = _mm_cvtsi32_si128(shift_root);
         for (k = 0; k < 4; k++) {
             const __m128i y = shift_root ? _mm_sll_epi32(q[k], count) : q[k];
