@@ -37,10 +37,11 @@
 
 /* Outputs per tile: averaging trees of one group (C <= 16) keep up to three
  * pending nodes per output in registers; the general path also keeps two
- * 16-bit totals per output. Measured best on Zen 3: one group, 4 (5.9 ns per
- * output and 32-row block at C=16; 3: 6.2; 5: 6.9); general path, 3 (sums
- * at C=16: 10.6 ns; 2: 13.2; 4: 12.1). An instruction set with more
- * registers may define its own before including this file. */
+ * 16-bit totals per output. Measured on Zen 3 with AVX2, ns per output and
+ * 32-row block: one group at C=16 (uint8 roots), 4 outputs 4.5 (3: 4.6;
+ * 5: 4.5, more code for nothing); general path at C=32 (uint16 totals), 3
+ * outputs 12.3 (2: 12.5; 4: 13.4). An instruction set with more registers
+ * may define its own before including this file. */
 #ifndef GROUP_TILE
 #define GROUP_TILE 4
 #endif
