@@ -553,3 +553,49 @@ def test_encode_huge_finite_values_are_finite(level, dtype, n_samples):
             dirty[n_samples // 2, split_dims[2, 1]] = bad
             assert encode_packed(_with_layout(dirty, layout), *args, packed, level, n_threads)
             assert encode_codes(_with_layout(dirty, layout), *args, codes, level, n_threads)
+
+
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [3, 4, 5, 31, 35, 36, 63, 70])
+def test_encode_partial_last_block(level, dtype, n_samples):
+    # The rows past the last full block of 32, which the SIMD levels leave
+    # to the scalar kernel: their codes are exact, the rows past the data
+    # get code 0 (checked in the packed output, filled with another value
+    # first), and a NaN or an infinity in a split column of those rows alone
+    # is reported, one in any other column not.
+    rng = np.random.default_rng(n_samples)
+    n_codebooks = 17
+    X, split_dims, thresholds = _random_problem(rng, n_samples, n_codebooks, dtype)
+    kernel_thresholds = thresholds_for_dtype(thresholds, X.dtype)
+    n_threads = openmp_max_threads()
+    packed = np.empty((-(-n_samples // 32), n_padded_codebooks(n_codebooks) // 2, 32), np.uint8)
+    unused = np.setdiff1d(np.arange(X.shape[1]), split_dims)
+    for layout in LAYOUTS:
+        _assert_both_outputs_exact(
+            _with_layout(X, layout),
+            split_dims,
+            thresholds,
+            level,
+            reference_encode(X, split_dims, thresholds),
+        )
+        for bad in [np.nan, np.inf, -np.inf]:
+            dirty = X.copy()
+            dirty[-1, split_dims[-1, -1]] = bad
+            assert encode_packed(
+                _with_layout(dirty, layout), split_dims, kernel_thresholds, packed, level, n_threads
+            )
+            np.testing.assert_array_equal(
+                packed, _expected_packed(reference_encode(dirty, split_dims, thresholds), n_codebooks)
+            )
+            if unused.size:
+                dirty = X.copy()
+                dirty[-1, unused[0]] = bad
+                assert not encode_packed(
+                    _with_layout(dirty, layout),
+                    split_dims,
+                    kernel_thresholds,
+                    packed,
+                    level,
+                    n_threads,
+                )
