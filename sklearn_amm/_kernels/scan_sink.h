@@ -6,8 +6,10 @@
  * problem (output kind, output pointer and stride, multiplier, shift) was
  * loaded again, and the root multiplier recomputed, after every block's
  * stores. Held in a local the compiler sees whole, they stay in registers or
- * in stack slots nothing can overwrite: at C = 16 this made the scan about a
- * quarter faster (uint8 and float32 outputs alike).
+ * in stack slots nothing can overwrite. With this, a local copy of the
+ * problem and a loop over whole vectors (scan_simd.h), the AVX2 scan at
+ * C = 16 took 14 to 17 % less time on Zen 3 (uint8 roots 5.39 to 4.47 ns
+ * per output and 32-row block, float32 output 8.99 to 7.69).
  */
 #ifndef SKLEARN_AMM_SCAN_SINK_H
 #define SKLEARN_AMM_SCAN_SINK_H
@@ -59,7 +61,8 @@ static inline void amm_scan_sink_init(amm_scan_sink *sink,
     sink->width = width;
     for (t = 0; t < n_tile; t++) {
         const int m = m0 + t;
-        sink->out[t] = (char *)problem->out + (size_t)m * problem->out_stride * size;
+        sink->out[t] =
+            (char *)problem->out + (ptrdiff_t)m * problem->out_stride * (ptrdiff_t)size;
         /* Every field set, even those this output kind never reads: the
          * compiler cannot tell they go unread and warns otherwise. */
         sink->shift_root[t] = 0;
