@@ -46,9 +46,9 @@
 #define v_words(x) _mm256_set1_epi16((short)(x))
 #define v_zero() _mm256_setzero_si256()
 
-/* Where output m's rows [row, row + rows) go: the output itself, or for a
- * last, partial block a scratch buffer copied out afterwards, so that rows
- * past n_samples are never written. */
+/* Where rows [row, row + rows) of the sink's output t go: the output
+ * itself, or for a last, partial block a scratch buffer copied out
+ * afterwards, so that rows past n_samples are never written. */
 #define DESTINATION(type, rows_per_vector)                                   \
     type *out = (type *)sink->out[t] + row;                                   \
     type *dst = rows == (rows_per_vector) ? out : (type *)tail
@@ -57,7 +57,7 @@
         memcpy(out, tail, rows * sizeof(type));                               \
     }
 
-/* u32 totals of rows 0-7, 8-15, 16-23, 24-31 to output m (int32, float). */
+/* u32 totals of rows 0-7, 8-15, 16-23, 24-31 to output t (int32, float). */
 SCAN_INLINE void write32_avx2(const amm_scan_sink *sink, int t,
                               ptrdiff_t row, int rows, const __m256i *quad)
 {
@@ -265,7 +265,7 @@ SCAN_INLINE void write_root_avx2(const amm_scan_sink *sink, int t,
 #define v_words(x) _mm_set1_epi16((short)(x))
 #define v_zero() _mm_setzero_si128()
 
-/* u32 totals of rows 0-3, 4-7, 8-11, 12-15 to output m (int32, float). */
+/* u32 totals of rows 0-3, 4-7, 8-11, 12-15 to output t (int32, float). */
 SCAN_INLINE void write32_ssse3(const amm_scan_sink *sink, int t,
                                ptrdiff_t row, int rows, const __m128i *quad)
 {
