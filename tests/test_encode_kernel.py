@@ -569,7 +569,8 @@ def test_encode_partial_last_block(level, dtype, n_samples):
     X, split_dims, thresholds = _random_problem(rng, n_samples, n_codebooks, dtype)
     kernel_thresholds = thresholds_for_dtype(thresholds, X.dtype)
     n_threads = openmp_max_threads()
-    packed = np.empty((-(-n_samples // 32), n_padded_codebooks(n_codebooks) // 2, 32), np.uint8)
+    n_pairs = n_padded_codebooks(n_codebooks) // 2
+    packed = np.empty((-(-n_samples // 32), n_pairs, 32), np.uint8)
     unused = np.setdiff1d(np.arange(X.shape[1]), split_dims)
     for layout in LAYOUTS:
         _assert_both_outputs_exact(
@@ -583,11 +584,15 @@ def test_encode_partial_last_block(level, dtype, n_samples):
             dirty = X.copy()
             dirty[-1, split_dims[-1, -1]] = bad
             assert encode_packed(
-                _with_layout(dirty, layout), split_dims, kernel_thresholds, packed, level, n_threads
+                _with_layout(dirty, layout),
+                split_dims,
+                kernel_thresholds,
+                packed,
+                level,
+                n_threads,
             )
-            np.testing.assert_array_equal(
-                packed, _expected_packed(reference_encode(dirty, split_dims, thresholds), n_codebooks)
-            )
+            expected = reference_encode(dirty, split_dims, thresholds)
+            np.testing.assert_array_equal(packed, _expected_packed(expected, n_codebooks))
             if unused.size:
                 dirty = X.copy()
                 dirty[-1, unused[0]] = bad
