@@ -33,7 +33,6 @@ ISA_FILES = (
     "scan_x86.c",
     "scan_avx512.c",
     "scan_simd.h",
-    "scan_root.h",
     "scan_sink.h",
 )
 # The entry points that choose a kernel by SIMD level, and the portable

@@ -15,10 +15,27 @@
 #define SKLEARN_AMM_SCAN_SINK_H
 
 #include <float.h>
+#include <math.h>
 #include <stddef.h>
 
 #include "scan.h"
-#include "scan_root.h"
+
+/* The multiplier applied to a group root for a de-quantized output. The
+ * total is root * width with width a power of two, and float(root) * (width
+ * * multiplier) rounds exactly like float(root * width) * multiplier: both
+ * are the exact product rounded once. That needs width * multiplier to be
+ * finite; otherwise *shift_root gets log2(width) and the root is shifted. */
+static inline double root_multiplier(double multiplier, int width, double max,
+                                     int *shift_root)
+{
+    double scaled = multiplier * width;
+    *shift_root = 0;
+    if (!(fabs(scaled) <= max)) {
+        *shift_root = __builtin_ctz((unsigned)width);
+        return multiplier;
+    }
+    return scaled;
+}
 
 /* Outputs one tile may hold; scan_simd.h checks its tiles against it. */
 #define AMM_SCAN_SINK_OUTPUTS 8
