@@ -142,14 +142,20 @@ enum { READ_IN_PLACE, READ_GATHERED, STAGE_TRANSPOSED, STAGE_COPIED };
 #define TRANSPOSE_MAX_COLUMNS_PER_SPLIT 2
 #define TRANSPOSE_MAX_BYTES (256 * 1024)
 
-/* Whether the rows of a row block are read by gathers (where the kernels
- * have them): any layout but F order (whose columns are read with plain
- * loads), when the offsets of a vector's rows fit the gathers' signed 32-bit
- * indices. On a Sapphire Rapids class Xeon (not slowed by the GDS
- * microcode), C-order D = 512, N = 100000, one thread, AVX-512 gathers
- * against the AVX2 kernel's staging: float32 C = 16 6.1e6 against 5.9e6
- * rows/s (copied split values), C = 64 5.0e6 against 4.7e6 (8x8
- * transposes); float64 C = 16 3.9e6 against 3.2e6. */
+/* How a row block is read. Short C-order rows are transposed whole where
+ * the kernels have transposes, even where they have gathers: a gather
+ * loads every split value on its own, 64 loads a row at C = 16 against the
+ * row's 27 values at Caltech 3x3 (D = 27), and on a Sapphire Rapids class
+ * Xeon the C-order float32 transform there took 0.67 ms with AVX-512
+ * gathers and 0.37 to 0.41 ms with transposes (float64, walked as floats:
+ * 0.97 and 0.63 to 0.65 ms; Caltech 5x5, D = 75: 0.87 and 0.63 to 0.66 ms).
+ * Other rows are read by gathers (where the kernels have them) when the
+ * offsets of a vector's rows fit the gathers' signed 32-bit indices. On
+ * that Xeon (not slowed by the GDS microcode), C-order D = 512,
+ * N = 100000, one thread, AVX-512 gathers against the AVX2 kernel's
+ * staging: float32 C = 16 6.1e6 against 5.9e6 rows/s (copied split
+ * values), C = 64 5.0e6 against 4.7e6 (8x8 transposes); float64 C = 16
+ * 3.9e6 against 3.2e6. */
 static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kernels)
 {
     /* A vector holds at most 16 rows. */
@@ -158,14 +164,14 @@ static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kern
     if (p->row_stride == p->itemsize) {
         return READ_IN_PLACE;
     }
-    if (kernels->gathers && reach <= INT32_MAX) {
-        return READ_GATHERED;
-    }
     if (kernels->transpose[p->itemsize == 8] != NULL && p->by_rows
         && p->col_stride == p->itemsize
         && p->n_features <= TRANSPOSE_MAX_COLUMNS_PER_SPLIT * AMM_TREE_DEPTH * p->n_codebooks
         && p->n_features * AMM_ROWS_PER_ROW_BLOCK * p->itemsize <= TRANSPOSE_MAX_BYTES) {
         return STAGE_TRANSPOSED;
+    }
+    if (kernels->gathers && reach <= INT32_MAX) {
+        return READ_GATHERED;
     }
     return STAGE_COPIED;
 }
@@ -361,6 +367,9 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
             }
             float_job.thresholds = thresholds;
             float_job.report_ties = 1;
+            /* Staged floats lie one after another: kernels with gathers
+             * read any other stride by gathers. */
+            float_job.row_stride = (ptrdiff_t)sizeof(float);
         }
         buffer = next;
         buffer += (STAGING_ALIGNMENT - (uintptr_t)buffer % STAGING_ALIGNMENT) % STAGING_ALIGNMENT;

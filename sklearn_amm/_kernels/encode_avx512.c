@@ -23,10 +23,13 @@
  * masked adds, blends and the FMAs of the non-finite check go to ports 0
  * and 5, so the two stay about balanced.
  *
- * Rows not adjacent in memory are read by gathers (a row block at a time,
- * every pair, so a row's cache lines are used while they are loaded), with
- * no staging buffer; the driver stages row strides too large for a
- * gather's 32-bit indices.
+ * Short C-order rows are staged by the AVX2 transposes of
+ * encode_stage_avx2.c (doubles rounded to floats, walked by the float
+ * kernel, which then reports ties as the AVX2 one does). Other rows not
+ * adjacent in memory are read by gathers (a row block at a time, every
+ * pair, so a row's cache lines are used while they are loaded), with no
+ * staging buffer; the driver stages row strides too large for a gather's
+ * 32-bit indices.
  */
 #include "encode_kernels.h"
 
@@ -114,6 +117,13 @@ ENC_INLINE void load_deep_avx512_f32(deep_avx512_f32 *deep, const float *thresho
 
 #define v_pick2(deep, node) _mm512_permutexvar_ps((node), (deep)->depth2)
 #define v_pick3(deep, node) _mm512_permutexvar_ps((node), (deep)->depth3)
+/* Lanes of `ties` become 1 where x == t (never for NaN): doubles staged as
+ * floats are walked again in doubles when one rounded onto its threshold
+ * (encode.c). */
+#define v_tie(ties, x, t) \
+    ((ties) = _mm512_mask_mov_ps((ties), _mm512_cmp_ps_mask((x), (t), _CMP_EQ_OQ), \
+                                 _mm512_set1_ps(1.0f)))
+#define v_any_tie(ties) (_mm512_cmp_ps_mask((ties), _mm512_setzero_ps(), _CMP_NEQ_UQ) != 0)
 
 ENC_INLINE void store_avx512_f32(uint8_t *out, const __m512i codes[2])
 {
@@ -127,6 +137,8 @@ ENC_INLINE void store_avx512_f32(uint8_t *out, const __m512i codes[2])
 #undef v_row_index
 #undef v_pick2
 #undef v_pick3
+#undef v_tie
+#undef v_any_tie
 
 /* ---------------------------------------------------------------- float64 */
 
@@ -184,10 +196,10 @@ ENC_INLINE void store_avx512_f64(uint8_t *out, const __m512i codes[4])
 
 const amm_encode_kernels amm_encode_avx512 = {
     {columns_avx512_f32, columns_avx512_f64},
-    {NULL, NULL},
+    {amm_stage_avx2_f32, amm_stage_avx2_f64},
     1,
-    0,
-    NULL,
+    1,
+    amm_stage_avx2_f64_as_f32,
 };
 
 #endif /* AMM_HAVE_X86_KERNELS */

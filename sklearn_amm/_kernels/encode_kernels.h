@@ -62,6 +62,15 @@ typedef struct {
 } amm_encode_kernels;
 
 #if AMM_HAVE_X86_KERNELS
+/* The AVX2 stagers (amm_encode_transpose_fn) of float, double and double
+ * rounded to float rows, shared by the AVX2 and AVX-512 kernel sets
+ * (encode_stage_avx2.c). */
+void amm_stage_avx2_f32(const char *rows, ptrdiff_t row_stride, ptrdiff_t n_features,
+                        void *buffer);
+void amm_stage_avx2_f64(const char *rows, ptrdiff_t row_stride, ptrdiff_t n_features,
+                        void *buffer);
+void amm_stage_avx2_f64_as_f32(const char *rows, ptrdiff_t row_stride, ptrdiff_t n_features,
+                               void *buffer);
 extern const amm_encode_kernels amm_encode_avx2;
 extern const amm_encode_kernels amm_encode_avx512;
 #endif
