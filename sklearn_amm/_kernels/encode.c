@@ -143,12 +143,19 @@ enum { READ_IN_PLACE, READ_GATHERED, STAGE_TRANSPOSED, STAGE_COPIED };
 #define TRANSPOSE_MAX_BYTES (256 * 1024)
 
 /* How a row block is read. Short C-order rows are transposed whole where
- * the kernels have transposes, even where they have gathers: a gather
- * loads every split value on its own, 64 loads a row at C = 16 against the
- * row's 27 values at Caltech 3x3 (D = 27), and on a Sapphire Rapids class
- * Xeon the C-order float32 transform there took 0.67 ms with AVX-512
- * gathers and 0.37 to 0.41 ms with transposes (float64, walked as floats:
- * 0.97 and 0.63 to 0.65 ms; Caltech 5x5, D = 75: 0.87 and 0.63 to 0.66 ms).
+ * the kernels have transposes, also where they have gathers if the rows
+ * hold at most TRANSPOSE_OVER_GATHERS_MAX_COLUMNS values: a gather loads
+ * every split value on its own, 64 loads a row at C = 16 against the row's
+ * 27 values at Caltech 3x3 (D = 27), and on a Sapphire Rapids class Xeon
+ * the C-order float32 transform there took 0.67 ms with AVX-512 gathers and
+ * 0.37 to 0.41 ms with transposes (float64, walked as floats: 0.97 and 0.63
+ * to 0.65 ms; Caltech 5x5, D = 75: 0.87 and 0.63 to 0.66 ms). Longer rows
+ * are gathered: on that Xeon, 20000 C-order rows, M = 10, transposes over
+ * gathers took (float32, float64) 0.77, 0.94 at D = 128, C = 16, but 1.22,
+ * 1.22 at D = 256, C = 32; 1.12, 1.11 at D = 256, C = 64; 1.69, 1.25 at
+ * D = 512, C = 64: it is the row's length that decides, not its number of
+ * split values, as the transposed block (32 rows of D floats) and the
+ * rows' own cache lines outgrow the L1 cache.
  * Other rows are read by gathers (where the kernels have them) when the
  * offsets of a vector's rows fit the gathers' signed 32-bit indices. On
  * that Xeon (not slowed by the GDS microcode), C-order D = 512,
@@ -156,6 +163,7 @@ enum { READ_IN_PLACE, READ_GATHERED, STAGE_TRANSPOSED, STAGE_COPIED };
  * staging: float32 C = 16 6.1e6 against 5.9e6 rows/s (copied split
  * values), C = 64 5.0e6 against 4.7e6 (8x8 transposes); float64 C = 16
  * 3.9e6 against 3.2e6. */
+#define TRANSPOSE_OVER_GATHERS_MAX_COLUMNS 128
 static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kernels)
 {
     /* A vector holds at most 16 rows. */
@@ -167,7 +175,8 @@ static int read_mode(const amm_encode_problem *p, const amm_encode_kernels *kern
     if (kernels->transpose[p->itemsize == 8] != NULL && p->by_rows
         && p->col_stride == p->itemsize
         && p->n_features <= TRANSPOSE_MAX_COLUMNS_PER_SPLIT * AMM_TREE_DEPTH * p->n_codebooks
-        && p->n_features * AMM_ROWS_PER_ROW_BLOCK * p->itemsize <= TRANSPOSE_MAX_BYTES) {
+        && p->n_features * AMM_ROWS_PER_ROW_BLOCK * p->itemsize <= TRANSPOSE_MAX_BYTES
+        && (!kernels->gathers || p->n_features <= TRANSPOSE_OVER_GATHERS_MAX_COLUMNS)) {
         return STAGE_TRANSPOSED;
     }
     if (kernels->gathers && reach <= INT32_MAX) {
