@@ -7,6 +7,10 @@ as an argument) and for both outputs: the packed layout the scan reads
 plain (n_samples, n_codebooks) codes.
 """
 
+import ctypes
+import mmap
+import sys
+
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
@@ -559,11 +563,12 @@ def test_encode_huge_finite_values_are_finite(level, dtype, n_samples):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_samples", [3, 4, 5, 31, 35, 36, 63, 70])
 def test_encode_partial_last_block(level, dtype, n_samples):
-    # The rows past the last full block of 32, which the SIMD levels leave
-    # to the scalar kernel: their codes are exact, the rows past the data
-    # get code 0 (checked in the packed output, filled with another value
-    # first), and a NaN or an infinity in a split column of those rows alone
-    # is reported, one in any other column not.
+    # The rows past the last full block of 32 (read by masked loads where
+    # the SIMD kernels read X in place, F order; else by the scalar kernel):
+    # their codes are exact, the rows past the data get code 0 (checked in
+    # the packed output, filled with another value first), and a NaN or an
+    # infinity in a split column of those rows alone is reported, one in
+    # any other column not.
     rng = np.random.default_rng(n_samples)
     n_codebooks = 17
     X, split_dims, thresholds = _random_problem(rng, n_samples, n_codebooks, dtype)
@@ -595,3 +600,39 @@ def test_encode_partial_last_block(level, dtype, n_samples):
                 assert nonfinite == (column in split_dims)
                 expected = reference_encode(dirty, split_dims, thresholds)
                 np.testing.assert_array_equal(packed, _expected_packed(expected, n_codebooks))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs mprotect")
+@pytest.mark.parametrize("level", SIMD_LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [1, 7, 33, 63])
+def test_encode_partial_last_block_reads_nothing_past_x(level, dtype, n_samples):
+    # F-ordered X ends exactly where an unreadable page begins, and a tree
+    # splits on its last column, so a kernel that read that column past the
+    # last row would crash the run.
+    page = mmap.PAGESIZE
+    n_features, n_codebooks = 11, 5
+    rng = np.random.default_rng(n_samples)
+    X = rng.standard_normal((n_samples, n_features)).astype(dtype)
+    split_dims = rng.integers(0, n_features, size=(n_codebooks, N_LEVELS)).astype(np.intp)
+    split_dims[-1, 1] = n_features - 1
+    thresholds = rng.standard_normal((n_codebooks, N_LEVELS, MAX_NODES)) / 3
+    n_bytes = X.nbytes
+    n_pages = -(-n_bytes // page)
+    region = mmap.mmap(-1, (n_pages + 1) * page)
+    guard = ctypes.addressof(ctypes.c_char.from_buffer(region)) + n_pages * page
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    prot_none = 0  # the mmap module does not name it
+    assert libc.mprotect(guard, page, prot_none) == 0, ctypes.get_errno()
+    try:
+        at_end = np.frombuffer(region, dtype, X.size, n_pages * page - n_bytes)
+        X_at_end = at_end.reshape(X.shape, order="F")
+        X_at_end[...] = X
+        _assert_both_outputs_exact(
+            X_at_end, split_dims, thresholds, level, reference_encode(X, split_dims, thresholds)
+        )
+        del at_end, X_at_end
+    finally:
+        libc.mprotect(guard, page, mmap.PROT_READ | mmap.PROT_WRITE)
+    region.close()

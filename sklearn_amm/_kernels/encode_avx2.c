@@ -49,6 +49,8 @@
 #define v_add(a, b) OP(add)((a), (b))
 #define v_see(seen, x, y) ((seen) = OP(fmadd)((x), (y), (seen)))
 #define v_any_nan(x) (OP(movemask)(OP(cmp)((x), (x), _CMP_UNORD_Q)) != 0)
+/* vmaskmov reads nothing, and faults on nothing, under a clear mask bit. */
+#define v_load_first(p, n) OP(maskload)((const real *)(p), first_lanes_mask(n, V_ROWS))
 #define v_bits(m) PASTE(PASTE(_mm256_cast, SUFFIX), _si256)(m)
 #define v_merge(low, high) _mm256_or_si256((low), _mm256_slli_epi32((high), 4))
 
@@ -64,6 +66,16 @@ ENC_INLINE void store_rows(uint8_t *out, __m256i rows0, __m256i rows8, __m256i r
     _mm256_storeu_si256(
         (__m256i *)out,
         _mm256_permutevar8x32_epi32(bytes, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+}
+
+/* Lanes i < n of a mask of `lanes` 32-bit (lanes = 8) or 64-bit (lanes =
+ * 4) lanes, n any integer. */
+ENC_INLINE __m256i first_lanes_mask(ptrdiff_t n, int lanes)
+{
+    return lanes == 8 ? _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 0 ? 0 : n > 8 ? 8 : n)),
+                                           _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+                      : _mm256_cmpgt_epi64(_mm256_set1_epi64x(n < 0 ? 0 : n > 4 ? 4 : n),
+                                           _mm256_setr_epi64x(0, 1, 2, 3));
 }
 
 /* ---------------------------------------------------------------- float32 */
@@ -205,6 +217,7 @@ const amm_encode_kernels amm_encode_avx2 = {
     0,
     1,
     amm_stage_avx2_f64_as_f32,
+    1,
 };
 
 #endif /* AMM_HAVE_X86_KERNELS */

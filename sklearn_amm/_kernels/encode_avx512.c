@@ -60,6 +60,8 @@
  * is not part of the AMM_AVX512 level.) */
 #define v_see(seen, x, y) ((seen) = OP(fmadd)((x), (y), (seen)))
 #define v_any_nan(x) (PASTE(OP(cmp), _mask)((x), (x), _CMP_UNORD_Q) != 0)
+/* Masked-off lanes read nothing and fault on nothing. */
+#define v_load_first(p, n) OP(maskz_loadu)(first_lanes(n, V_ROWS), (const real *)(p))
 #define v_node2(m0, m1) add_bit(IOP(maskz_mov)((m0), IOP(set1)(8)), (m1), 4)
 #define v_descend(node, m) add_bit((node), (m), 2)
 #define v_leaf(node, m) add_bit((node), (m), 1)
@@ -77,6 +79,12 @@ ENC_INLINE void store_rows(uint8_t *out, __m512i rows0, __m512i rows16)
                                             0, 0, 0, 0, 0, 0, 0, 0);
     _mm256_storeu_si256((__m256i *)out,
                         _mm512_castsi512_si256(_mm512_permutexvar_epi32(order, bytes)));
+}
+
+/* The mask of lanes i < n of `lanes` lanes (16 or 8), n any integer. */
+ENC_INLINE __mmask16 first_lanes(ptrdiff_t n, int lanes)
+{
+    return n <= 0 ? 0 : n >= lanes ? (__mmask16)((1u << lanes) - 1u) : (__mmask16)((1u << n) - 1u);
 }
 
 /* ---------------------------------------------------------------- float32 */
@@ -200,6 +208,7 @@ const amm_encode_kernels amm_encode_avx512 = {
     1,
     1,
     amm_stage_avx2_f64_as_f32,
+    1,
 };
 
 #endif /* AMM_HAVE_X86_KERNELS */

@@ -33,6 +33,10 @@ typedef struct {
      * read through split_offsets): also report whether a value compared
      * was equal to its threshold. */
     int report_ties;
+    /* Nonzero (kernels with `partial_blocks`, one row block read in place,
+     * F order): only this many rows (1 to 31) of the row block lie in X;
+     * the codes of the others are written but mean nothing. */
+    ptrdiff_t partial_rows;
 } amm_encode_columns;
 
 /* Bit 0 of the result: a value compared may not have been finite (the
@@ -59,6 +63,8 @@ typedef struct {
     int reports_ties;
     /* As transpose[1], writing the doubles rounded to float; NULL: none. */
     amm_encode_transpose_fn transpose_as_float;
+    /* The column kernels honour partial_rows. */
+    int partial_blocks;
 } amm_encode_kernels;
 
 #if AMM_HAVE_X86_KERNELS

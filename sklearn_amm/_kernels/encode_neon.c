@@ -177,6 +177,7 @@ const amm_encode_kernels amm_encode_neon = {
     0,
     0,
     NULL,
+    0,
 };
 
 #endif /* AMM_HAVE_NEON_KERNELS */

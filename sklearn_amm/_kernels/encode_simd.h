@@ -35,6 +35,10 @@
  *   v_gather(p, index), vindex, v_row_index(row_stride)   (optional) the
  *                        V_ROWS reals at p + index[i] and the index of rows
  *                        row_stride bytes apart
+ *   v_load_first(p, n)   (optional) the first n of the V_ROWS reals at p (n
+ *                        may be <= 0 or >= V_ROWS), zero in the other
+ *                        lanes, reading nothing past them: a last row block
+ *                        that X fills only in part, read in place
  *   v_tie(ties, x, t), v_any_tie(ties)   (optional) ties |= (x == t) per
  *                        lane, false when either side is NaN; whether a
  *                        lane of ties is set (ties starts as v_fzero())
@@ -94,18 +98,27 @@ ENC_INLINE void FN(load_tree)(FN(tree) *tree, const real *thresholds)
 /* Codes of the 32 rows of a row block in one codebook: vector q of split t
  * at rows + offsets[t] + q * vector_stride, or at rows + t *
  * STAGED_SPLIT_BYTES + q * vector_stride when `consecutive` (a constant in
- * every caller). The vectors are checked two at a time, in the order they
+ * every caller); when `partial` (a constant too), only the first n_rows
+ * rows are read, the others taken as zeros. The vectors are checked two at a time, in the order they
  * are loaded (depth by depth, a group's vectors within a depth): load i of
  * group g is held when i is even, and checked with the one held when i is
  * odd, into seen[(first_seen + g + i / 2) % N_SEEN]. The loops are fully
  * unrolled, so i is a constant and the choice costs nothing. */
 ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
-                            const int gathered, const int consecutive,
+                            const int gathered, const int consecutive, const int partial,
+                            const ptrdiff_t n_rows,
                             const ptrdiff_t *offsets, const FN(tree) *tree,
                             ivec codes[N_VECTORS], fvec seen[N_SEEN], const int first_seen,
                             const int track_ties, fvec *ties)
 {
 #define SPLIT(t) (rows + (consecutive ? (t) * STAGED_SPLIT_BYTES : offsets[t]))
+#ifdef v_load_first
+#define LOAD(t, v)                                                                  \
+    (partial ? v_load_first(SPLIT(t) + (v) * vector_stride, n_rows - (v) * V_ROWS) \
+             : ENC_LOAD(SPLIT(t) + (v) * vector_stride))
+#else
+#define LOAD(t, v) ENC_LOAD(SPLIT(t) + (v) * vector_stride)
+#endif
 #ifdef v_tie
 #define TIE(x, t) (track_ties ? (void)v_tie(*ties, (x), (t)) : (void)0),
 #else
@@ -123,31 +136,33 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
     (void)ties;
     (void)index;
     (void)gathered;
+    (void)partial;
+    (void)n_rows;
     ENC_UNROLL
     for (g = 0; g < N_VECTORS; g += V_GROUP) {
         vmask right0[V_GROUP];
         ivec node[V_GROUP];
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(SPLIT(0) + (g + q) * vector_stride);
+            const fvec x = LOAD(0, g + q);
             right0[q] = RIGHT(q, x, tree->depth0);
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(SPLIT(1) + (g + q) * vector_stride);
+            const fvec x = LOAD(1, g + q);
             const fvec threshold =
                 v_select(right0[q], tree->depth1_left, tree->depth1_right);
             node[q] = v_node2(right0[q], RIGHT(V_GROUP + q, x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(SPLIT(2) + (g + q) * vector_stride);
+            const fvec x = LOAD(2, g + q);
             const fvec threshold = v_pick2(&tree->deep, node[q]);
             node[q] = v_descend(node[q], RIGHT(2 * V_GROUP + q, x, threshold));
         }
         ENC_UNROLL
         for (q = 0; q < V_GROUP; q++) {
-            const fvec x = ENC_LOAD(SPLIT(3) + (g + q) * vector_stride);
+            const fvec x = LOAD(3, g + q);
             const fvec threshold = v_pick3(&tree->deep, node[q]);
             codes[g + q] = v_leaf(node[q], RIGHT(3 * V_GROUP + q, x, threshold));
         }
@@ -155,6 +170,7 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
 #undef RIGHT
 #undef SEE
 #undef TIE
+#undef LOAD
 #undef SPLIT
 }
 
@@ -162,18 +178,18 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
  * for one row block; `rows` and `offsets` (unused if `consecutive`) start
  * at codebook c. */
 ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
-                               const int gathered, const int consecutive,
-                               const ptrdiff_t *offsets, const FN(tree) *low,
+                               const int gathered, const int consecutive, const int partial,
+                               const ptrdiff_t n_rows, const ptrdiff_t *offsets, const FN(tree) *low,
                                const FN(tree) *high, const int has_high, fvec seen[N_SEEN],
                                const int track_ties, fvec *ties, uint8_t *out)
 {
     ivec codes[N_VECTORS], high_codes[N_VECTORS];
     int q;
-    FN(codes32)(rows, vector_stride, index, gathered, consecutive, offsets, low, codes,
-                seen, 0, track_ties, ties);
+    FN(codes32)(rows, vector_stride, index, gathered, consecutive, partial, n_rows, offsets,
+                low, codes, seen, 0, track_ties, ties);
     if (has_high) {
         FN(codes32)(consecutive ? rows + AMM_TREE_DEPTH * STAGED_SPLIT_BYTES : rows,
-                    vector_stride, index, gathered, consecutive,
+                    vector_stride, index, gathered, consecutive, partial, n_rows,
                     consecutive ? offsets : offsets + AMM_TREE_DEPTH, high, high_codes,
                     seen, N_VECTORS, track_ties, ties);
         ENC_UNROLL
@@ -190,10 +206,12 @@ ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_IN
  * (and, short of registers, spilled to the stack and reloaded) across it;
  * on Zen 3 the staged C-order float32 walk at D = 27, C = 16 took about 5%
  * longer with the loop. `consecutive`: a constant 1 for copied split
- * values (no split_offsets), whose loads then have constant offsets. */
+ * values (no split_offsets), whose loads then have constant offsets.
+ * `partial`: a constant 1 for a job of one row block read in place of
+ * which X holds only the first job->partial_rows rows. */
 ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathered,
                                 const int one_row_block, const int consecutive,
-                                const int track_ties)
+                                const int track_ties, const int partial)
 {
     /* Locals, not reads through `job`: the stores of codes could alias it,
      * which would reload every field at every row block. */
@@ -205,6 +223,7 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
     const real *const thresholds = (const real *)job->thresholds;
     uint8_t *const out = job->out;
     const ptrdiff_t out_stride = job->out_stride;
+    const ptrdiff_t n_rows = partial ? job->partial_rows : AMM_ROWS_PER_ROW_BLOCK;
     /* A constant when the rows are adjacent: then every load's address is
      * a split column's plus an immediate. */
     const ptrdiff_t vector_stride =
@@ -238,11 +257,12 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
              * compiled without the test. */
             if (has_high) {
                 FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
-                               offsets, &low, &high, 1, seen, track_ties, &ties,
-                               block_out);
+                               partial, n_rows, offsets, &low, &high, 1, seen, track_ties,
+                               &ties, block_out);
             } else {
                 FN(pair_bytes)(block_rows, vector_stride, index, gathered, consecutive,
-                               offsets, &low, &low, 0, seen, track_ties, &ties, block_out);
+                               partial, n_rows, offsets, &low, &low, 0, seen, track_ties,
+                               &ties, block_out);
             }
         }
     }
@@ -265,26 +285,32 @@ ENC_INLINE int FN(walk_columns)(const amm_encode_columns *job, const int gathere
 /* The column kernel of this ISA and dtype (amm_encode_columns_fn). */
 ENC_FUNCTION int FN(columns)(const amm_encode_columns *job)
 {
+#ifdef v_load_first
+    /* The last row block of F-ordered X, which X fills only in part. */
+    if (job->partial_rows) {
+        return FN(walk_columns)(job, 0, 1, 0, 0, 1);
+    }
+#endif
 #ifdef v_gather
     if (job->row_stride != (ptrdiff_t)sizeof(real)) {
-        return FN(walk_columns)(job, 1, 0, 0, 0);
+        return FN(walk_columns)(job, 1, 0, 0, 0, 0);
     }
 #endif
 #ifdef v_tie
     /* Ties are asked for on transposed row blocks, one at a time, which
      * are read through split_offsets. */
     if (job->report_ties && job->n_row_blocks == 1) {
-        return FN(walk_columns)(job, 0, 1, 0, 1);
+        return FN(walk_columns)(job, 0, 1, 0, 1, 0);
     }
 #endif
     if (job->split_offsets == NULL) {
-        return job->n_row_blocks == 1 ? FN(walk_columns)(job, 0, 1, 1, 0)
-                                      : FN(walk_columns)(job, 0, 0, 1, 0);
+        return job->n_row_blocks == 1 ? FN(walk_columns)(job, 0, 1, 1, 0, 0)
+                                      : FN(walk_columns)(job, 0, 0, 1, 0, 0);
     }
     if (job->n_row_blocks == 1) {
-        return FN(walk_columns)(job, 0, 1, 0, 0);
+        return FN(walk_columns)(job, 0, 1, 0, 0, 0);
     }
-    return FN(walk_columns)(job, 0, 0, 0, 0);
+    return FN(walk_columns)(job, 0, 0, 0, 0, 0);
 }
 
 /* The words of one dtype: the including file defines them afresh, and
