@@ -315,6 +315,26 @@ size_t amm_encode_scratch_bytes(const amm_encode_problem *p, int simd_level)
     return kernels == NULL ? 0 : staging_bytes(p, kernels, read_mode(p, kernels));
 }
 
+/* The job of reading n_row_blocks full row blocks from `rows` in place
+ * (adjacent values down each column) into `out`, packed. */
+static amm_encode_columns in_place_job(const amm_encode_problem *p, const char *rows,
+                                       ptrdiff_t n_row_blocks, uint8_t *out)
+{
+    amm_encode_columns job;
+    job.rows = rows;
+    job.row_stride = p->itemsize;
+    job.row_block_stride = AMM_ROWS_PER_ROW_BLOCK * p->row_stride;
+    job.n_row_blocks = n_row_blocks;
+    job.split_offsets = p->split_offsets;
+    job.thresholds = p->thresholds;
+    job.n_codebooks = p->n_codebooks;
+    job.out = out;
+    job.out_stride = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
+    job.report_ties = 0;
+    job.partial_rows = 0;
+    return job;
+}
+
 /* Full row blocks [0, n_row_blocks) from `rows` with a SIMD column kernel. */
 static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels *kernels,
                            int mode, const char *rows, ptrdiff_t n_row_blocks,
@@ -327,20 +347,9 @@ static int simd_row_blocks(const amm_encode_problem *p, const amm_encode_kernels
     const ptrdiff_t n_splits = p->n_codebooks * AMM_TREE_DEPTH;
     const ptrdiff_t n_thresholds = p->n_codebooks * AMM_TREE_DEPTH * AMM_TREE_WIDTH;
     char *buffer = NULL;
-    amm_encode_columns job, float_job;
+    amm_encode_columns job = in_place_job(p, rows, n_row_blocks, out), float_job;
     ptrdiff_t row_block, k;
     int nonfinite = 0;
-    job.rows = rows;
-    job.row_stride = p->itemsize;
-    job.row_block_stride = row_block_stride;
-    job.n_row_blocks = n_row_blocks;
-    job.split_offsets = p->split_offsets;
-    job.thresholds = p->thresholds;
-    job.n_codebooks = p->n_codebooks;
-    job.out = out;
-    job.out_stride = row_block_bytes;
-    job.report_ties = 0;
-    job.partial_rows = 0;
     if (mode == READ_IN_PLACE) {
         return kernels->columns[is_f64](&job);
     }
@@ -444,19 +453,10 @@ static int simd_partial_row_block(const amm_encode_problem *p,
                                   ptrdiff_t n_rows, uint8_t *out)
 {
     const ptrdiff_t n_coded_pairs = (p->n_codebooks + 1) / 2;
-    amm_encode_columns job;
+    amm_encode_columns job =
+        in_place_job(p, p->X + row_block * AMM_ROWS_PER_ROW_BLOCK * p->row_stride, 1, out);
     ptrdiff_t j;
     int nonfinite;
-    job.rows = p->X + row_block * AMM_ROWS_PER_ROW_BLOCK * p->row_stride;
-    job.row_stride = p->itemsize;
-    job.row_block_stride = AMM_ROWS_PER_ROW_BLOCK * p->row_stride;
-    job.n_row_blocks = 1;
-    job.split_offsets = p->split_offsets;
-    job.thresholds = p->thresholds;
-    job.n_codebooks = p->n_codebooks;
-    job.out = out;
-    job.out_stride = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
-    job.report_ties = 0;
     job.partial_rows = n_rows;
     nonfinite = kernels->columns[p->itemsize == 8](&job);
     for (j = 0; j < n_coded_pairs; j++) {
