@@ -84,7 +84,10 @@ ENC_INLINE void store_rows(uint8_t *out, __m512i rows0, __m512i rows16)
 /* The mask of lanes i < n of `lanes` lanes (16 or 8), n any integer. */
 ENC_INLINE __mmask16 first_lanes(ptrdiff_t n, int lanes)
 {
-    return n <= 0 ? 0 : n >= lanes ? (__mmask16)((1u << lanes) - 1u) : (__mmask16)((1u << n) - 1u);
+    if (n <= 0) {
+        return 0;
+    }
+    return (__mmask16)((1u << (n < lanes ? n : lanes)) - 1u);
 }
 
 /* ---------------------------------------------------------------- float32 */

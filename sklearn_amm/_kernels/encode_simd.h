@@ -99,11 +99,12 @@ ENC_INLINE void FN(load_tree)(FN(tree) *tree, const real *thresholds)
  * at rows + offsets[t] + q * vector_stride, or at rows + t *
  * STAGED_SPLIT_BYTES + q * vector_stride when `consecutive` (a constant in
  * every caller); when `partial` (a constant too), only the first n_rows
- * rows are read, the others taken as zeros. The vectors are checked two at a time, in the order they
- * are loaded (depth by depth, a group's vectors within a depth): load i of
- * group g is held when i is even, and checked with the one held when i is
- * odd, into seen[(first_seen + g + i / 2) % N_SEEN]. The loops are fully
- * unrolled, so i is a constant and the choice costs nothing. */
+ * rows are read, the others taken as zeros. The vectors are checked two at
+ * a time, in the order they are loaded (depth by depth, a group's vectors
+ * within a depth): load i of group g is held when i is even, and checked
+ * with the one held when i is odd, into seen[(first_seen + g + i / 2) %
+ * N_SEEN]. The loops are fully unrolled, so i is a constant and the choice
+ * costs nothing. */
 ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
                             const int gathered, const int consecutive, const int partial,
                             const ptrdiff_t n_rows,
@@ -179,8 +180,9 @@ ENC_INLINE void FN(codes32)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX
  * at codebook c. */
 ENC_INLINE void FN(pair_bytes)(const char *rows, ptrdiff_t vector_stride, ENC_INDEX index,
                                const int gathered, const int consecutive, const int partial,
-                               const ptrdiff_t n_rows, const ptrdiff_t *offsets, const FN(tree) *low,
-                               const FN(tree) *high, const int has_high, fvec seen[N_SEEN],
+                               const ptrdiff_t n_rows, const ptrdiff_t *offsets,
+                               const FN(tree) *low, const FN(tree) *high, const int has_high,
+                               fvec seen[N_SEEN],
                                const int track_ties, fvec *ties, uint8_t *out)
 {
     ivec codes[N_VECTORS], high_codes[N_VECTORS];
