@@ -471,6 +471,7 @@ int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin
                           void *scratch, size_t scratch_bytes)
 {
     const amm_encode_kernels *kernels = kernels_of(simd_level);
+    const int mode = kernels != NULL ? read_mode(p, kernels) : READ_IN_PLACE;
     const ptrdiff_t n_coded_pairs = (p->n_codebooks + 1) / 2;
     const ptrdiff_t row_block_bytes = p->n_pairs * AMM_ROWS_PER_ROW_BLOCK;
     /* The SIMD kernels take full row blocks, and the last row block of X,
@@ -485,7 +486,7 @@ int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin
     ptrdiff_t row_block;
     int nonfinite = 0;
     if (kernels != NULL && row_block_end > n_full && kernels->partial_blocks
-        && read_mode(p, kernels) == READ_IN_PLACE) {
+        && mode == READ_IN_PLACE) {
         const ptrdiff_t first_row = n_full * AMM_ROWS_PER_ROW_BLOCK;
         const ptrdiff_t n_rows = p->n_samples - first_row;
         uint8_t *partial_out = out + (n_full - row_block_begin) * row_block_bytes;
@@ -495,7 +496,6 @@ int amm_encode_row_blocks(const amm_encode_problem *p, ptrdiff_t row_block_begin
         scalar_end = n_full;
     }
     if (kernels != NULL && simd_end > row_block_begin) {
-        const int mode = read_mode(p, kernels);
         if (staging_bytes(p, kernels, mode) <= scratch_bytes) {
             if (simd_row_blocks(p, kernels, mode,
                                 p->X + row_block_begin * AMM_ROWS_PER_ROW_BLOCK * p->row_stride,
